@@ -7,9 +7,13 @@ and return text; they never see the raw input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
-from capture2code.record import Record
+from capture2code.record import Record, record_vars
+from capture2code.template import Text, Var
+
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,59 @@ class Plan:
 
     def env_var(self, name: str) -> EnvVar | None:
         return next((var for var in self.env if var.name == name), None)
+
+
+def _origin_of(url: Text) -> tuple[str, str] | None:
+    """(origin, rest) of a URL whose scheme and authority are literal."""
+    first = url.pieces[0] if url.pieces else None
+    if not isinstance(first, str):
+        return None
+    match = _ORIGIN.match(first)
+    if match is None:
+        return None
+    return match.group(0), first[match.end() :]
+
+
+def _origin_var_name(origin: str, taken: dict[str, str]) -> str:
+    if not taken:
+        return "BASE_URL"
+    host = origin.split("://", 1)[1]
+    return "BASE_URL_" + re.sub(r"[^A-Za-z0-9]+", "_", host).strip("_").upper()
+
+
+def _path_of(url: Text) -> str:
+    literal = "".join(p if isinstance(p, str) else "{" + p.name + "}" for p in url.pieces)
+    path = literal.split("://", 1)[-1]
+    path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+    return path.split("?", 1)[0]
+
+
+def build_plan(
+    records: list[Record], env: list[EnvVar], *, redacted: bool, header: list[str]
+) -> Plan:
+    """Steps from records, each URL's origin read from BASE_URL (BASE_URL_<HOST> for more)."""
+    origins: dict[str, str] = {}
+    steps = []
+    for record in records:
+        url = record.request.url
+        split = _origin_of(url)
+        if split is not None:
+            origin, rest = split
+            if origin not in origins:
+                origins[origin] = _origin_var_name(origin, origins)
+            url = Text.of(Var(origins[origin]), rest, *url.pieces[1:])
+        request = replace(record.request, url=url)
+        title = f"{request.method} {_path_of(record.request.url)}"
+        steps.append(Step(record=replace(record, request=request), title=title))
+    known = {var.name for var in env}
+    origin_vars = [
+        EnvVar(name, f"where requests go (captured: {origin})", default=origin)
+        for origin, name in origins.items()
+    ]
+    referenced = sorted(
+        {var.name for step in steps for var in record_vars(step.record)}
+        - known
+        - set(origins.values())
+    )
+    user_vars = [EnvVar(name, f"referenced as ${name} in the input") for name in referenced]
+    return Plan(steps, [*origin_vars, *user_vars, *env], header, redacted)

@@ -132,7 +132,10 @@ def record_to_dict(record: Record) -> dict[str, Any]:
     out["request"] = req
     if record.response is not None:
         response = record.response
-        resp: dict[str, Any] = {"status": response.status, "headers": response.headers}
+        resp: dict[str, Any] = {
+            "status": response.status,
+            "headers": [[name, value] for name, value in response.headers],
+        }
         if response.body is not None:
             resp["body"] = _bytes_to_json(response.body)
         if response.truncated:
@@ -178,7 +181,7 @@ def _body_from_json(raw: dict[str, Any], kinds: dict[str, VarKind]) -> Body:
             parts.append(
                 FormPart(
                     name=_expect(item.get("name"), str, "multipart part name"),
-                    value=None if value is None else from_placeholders(value, kinds),
+                    value=None if value is None else from_placeholders(value, kinds).as_bytes(),
                     file=item.get("file"),
                     filename=item.get("filename"),
                     type=item.get("type"),

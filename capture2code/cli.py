@@ -1,0 +1,188 @@
+"""The command line: `capture2code convert` (and, later, `record` and `show`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from capture2code import __version__
+from capture2code.convert import Source
+
+CONVERT_HELP = """Convert captured requests into a script that sends them again.
+
+INPUT is a file or `-` (standard input, also used when no INPUT is given). It may hold
+one or several curl commands as Chrome or Firefox "Copy as cURL" gives them (bash or
+Windows cmd syntax, also "Copy all as cURL"), or records written by `--to jsonl`.
+
+Secrets (Authorization and Cookie values) become environment variables: the script
+reads them, and `--env-file` writes their captured values (mode 0600). The script sends
+to the captured origin unless BASE_URL is set.
+
+\b
+Examples:
+  capture2code convert --to python < copied.txt
+  capture2code convert copied.txt --to curl -o replay.sh --env-file .env
+  set -a; . ./.env; set +a; bash replay.sh
+  capture2code convert copied.txt --to http -o replay.http
+  BASE_URL=https://staging.example.test python3 replay.py
+"""
+
+
+class UsageFailure(Exception):
+    """Bad input already located: message is `<input>[:line[:col]]: what`."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="capture2code")
+def main() -> None:
+    """Turn captured HTTP traffic into reproducible, credential-safe scripts.
+
+    \b
+    Quick start:
+      capture2code convert samples/curl/rancher_create_cluster.sh --to python
+      capture2code convert --help
+    """
+
+
+@main.command(help=CONVERT_HELP)
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option(
+    "--from",
+    "input_format",
+    type=click.Choice(["auto", "curl", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it from the content.",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["python", "curl", "http", "jsonl"]),
+    default="python",
+    show_default=True,
+    help="python: requests script; curl: bash script of curl calls; http: .http file "
+    "(JetBrains HTTP Client, httpyac); jsonl: normalized records.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout."
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False),
+    help="Write the captured secret values here (bash-sourceable, mode 0600).",
+)
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Keep secrets inline in the output (for one-off local use only).",
+)
+def convert(
+    inputs: tuple[str, ...],
+    input_format: str,
+    target: str,
+    output: str | None,
+    env_file: str | None,
+    no_redact: bool,
+) -> None:
+    try:
+        _convert(inputs or ("-",), input_format, target, output, env_file, no_redact)
+    except UsageFailure as failure:
+        click.echo(f"capture2code: error: {failure}", err=True)
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001 - last resort: never show captured values
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        click.echo(
+            f"capture2code: internal error: {type(error).__name__} at "
+            f"{Path(frame.filename).name}:{frame.lineno}; please report it",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _convert(
+    inputs: tuple[str, ...],
+    input_format: str,
+    target: str,
+    output: str | None,
+    env_file: str | None,
+    no_redact: bool,
+) -> None:
+    from capture2code.convert import SourceError, convert
+    from capture2code.emit import EmitError
+
+    sources = [_load(name) for name in inputs]
+    names = ", ".join(source.name for source in sources)
+    try:
+        conversion = convert(
+            sources, input_format=input_format, target=target, redacted=not no_redact
+        )
+    except SourceError as error:
+        raise UsageFailure(str(error)) from None
+    except EmitError as error:
+        raise UsageFailure(f"{names}: cannot write {target}: {error}") from None
+    for warning in conversion.warnings:
+        click.echo(f"capture2code: warning: {warning}", err=True)
+    emitted = conversion.emitted
+    if output is None:
+        if emitted.files:
+            raise UsageFailure(f"{names}: the {target} output needs files beside it; use -o FILE")
+        click.echo(emitted.text, nl=False)
+    else:
+        out = Path(output)
+        for name, data in emitted.files.items():
+            _write_atomic(out.parent / name, data, 0o644)
+        executable = target in ("python", "curl")
+        _write_atomic(out, emitted.text.encode("utf-8"), 0o755 if executable else 0o644)
+    if env_file is not None:
+        from capture2code.emit.envfile import env_file as render_env_file
+
+        _write_atomic(Path(env_file), render_env_file(conversion.plan).encode("utf-8"), 0o600)
+
+
+def _load(name: str) -> Source:
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        source_name, base_dir = "<stdin>", Path.cwd()
+    else:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise UsageFailure(f"{name}: is a directory") from None
+        except OSError as error:
+            raise UsageFailure(f"{name}: {error.strerror}") from None
+        source_name, base_dir = name, Path.cwd()
+    return Source(source_name, _decode(source_name, data), base_dir)
+
+
+def _decode(name: str, data: bytes) -> str:
+    """Input text: UTF-8 (a BOM is dropped); NUL bytes or invalid UTF-8 mean binary data."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise UsageFailure(f"{name}: binary data (NUL byte at offset {nul}), not a capture")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UsageFailure(f"{name}:{line}: not UTF-8 text (byte offset {error.start})") from None
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write through a temporary file in the same folder, so a failure leaves nothing behind."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as error:
+        raise UsageFailure(f"{path}: cannot write: {error.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
