@@ -398,7 +398,11 @@ def _option_words(command: Command) -> list[tuple[CurlOption, Word | None, bool,
         index += 1
         raw = _text(word)
         flat = raw.literal_str() if raw.is_literal else None
-        if flat is None or not flat.startswith("-") or flat == "-":
+        if flat == "--":
+            # curl takes every word after `--` as a URL
+            resolved.extend((url_option, rest, False, rest) for rest in words[index:])
+            break
+        if flat is None or not flat.startswith("-"):
             resolved.append((url_option, word, False, word))
             continue
         try:
@@ -511,11 +515,7 @@ def _record(state: _State, url_text: Text, where: Word) -> Record:
         http_version=state.http_version,
         options=options,
     )
-    return Record(request=request, source="curl", time=_now())
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return Record(request=request, source="curl")
 
 
 def _join_data(data: list[_Data]) -> Text:

@@ -1,0 +1,3 @@
+from capture2code.cli import main
+
+main()
