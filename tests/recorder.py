@@ -73,7 +73,8 @@ class Recorder:
                     if header in (b"\r\n", b"\n", b""):
                         break
                     name, _, value = header.rstrip(b"\r\n").partition(b":")
-                    headers.append((name, value.strip(b" \t")))
+                    # keep trailing white space: clients that strip it must show up
+                    headers.append((name, value.lstrip(b" \t")))
                 received = Received(method.decode(), target, version.decode(), headers, b"")
                 if (received.header("expect") or b"").lower() == b"100-continue":
                     self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")

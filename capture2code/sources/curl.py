@@ -8,6 +8,7 @@ here was checked against the real binary (see tests/test_corpus.py).
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,8 +76,7 @@ Handler = Callable[[_State, Word | None, bool], None]
 def _text(word: Word) -> Text:
     """A word as a str Text; $VAR references become env Vars."""
     return Text.of(
-        *(Var(p.name) if isinstance(p, EnvRef) else p.decode("utf-8", "surrogateescape"))
-        for p in word.parts
+        *[Var(p.name) if isinstance(p, EnvRef) else p.decode("utf-8", "surrogateescape") for p in word.parts]
     )
 
 
@@ -148,17 +148,17 @@ def _add_header(state: _State, text: Text, word: Word) -> None:
     name_text, value = _split_text(text, ":")
     if not name_text.is_literal:
         raise InputError("a header name cannot use an environment variable", word.line, word.col)
-    name = name_text.literal_str().strip()
+    name = name_text.literal_str()
     if value is None:
-        if name.endswith(";"):
-            state.headers.append((name[:-1], Text.of("")))
+        if name.rstrip().endswith(";"):
+            state.headers.append((name.rstrip()[:-1], Text.of("")))
         else:
             state.warnings.append(f"ignored header without a colon: {name!r}")
         return
     value = _lstrip(value)
     if value.is_literal and not value.literal_str().strip():
+        # `Name:` removes a header curl itself would send; an earlier -H stays
         state.omitted.append(name)
-        state.headers = [(k, v) for k, v in state.headers if k.lower() != name.lower()]
         return
     state.headers.append((name, value))
 
@@ -185,11 +185,18 @@ def _data_value(state: _State, kind: str, word: Word) -> Text:
         if literal.startswith(b"@"):
             content = _read_file(state, literal[1:].decode("utf-8", "surrogateescape"), word)
             if kind in ("data", "data-ascii"):
-                content = content.replace(b"\r", b"").replace(b"\n", b"")
+                content = _text_file_data(content)
             return Text.of(content)
     if kind == "data-urlencode":
         return _urlencoded(state, word)
     return value
+
+
+def _text_file_data(content: bytes) -> bytes:
+    """What `-d @file` sends: the file read as text lines, each cut at its first CR, the
+    line ends dropped, and nothing after a NUL byte."""
+    content = content.split(b"\0", 1)[0]
+    return b"".join(line.split(b"\r", 1)[0] for line in content.split(b"\n"))
 
 
 def _urlencoded(state: _State, word: Word) -> Text:
@@ -371,15 +378,17 @@ HANDLERS: dict[str, Handler] = {
 # Options that change only what curl prints or how it reports, never the request sent.
 QUIET = frozenset(
     {
-        "silent",
-        "show-error",
-        "verbose",
-        "progress-bar",
-        "no-progress-meter",
+        "basic",
+        "buffer",
         "fail",
         "fail-with-body",
         "include",
-        "no-buffer",
+        "keepalive",
+        "progress-bar",
+        "progress-meter",
+        "show-error",
+        "silent",
+        "verbose",
     }
 )
 
@@ -416,9 +425,14 @@ def _option_words(command: Command) -> list[tuple[CurlOption, Word | None, bool,
                     index += 1
                 resolved.append((option, value, negated, word))
                 continue
+            if flat == "-":
+                raise OptionError("option -: is unknown")
             position = 1
             while position < len(flat):
-                option = lookup_short(flat[position])
+                try:
+                    option = lookup_short(flat[position])
+                except OptionError:
+                    raise OptionError(f"option {flat}: is unknown") from None
                 position += 1
                 if not option.takes_value:
                     resolved.append((option, None, False, word))
@@ -463,8 +477,8 @@ def parse_command(command: Command, base_dir: Path) -> tuple[list[Record], list[
             handler(state, value, negated)
         elif option.long not in QUIET:
             state.warnings.append(
-                f"line {word.line}: ignored --{option.long}: it does not change the request"
-                " or is not supported"
+                f"{word.line}:{word.col}: ignored --{option.long}: the generated script does not"
+                " do what it asks"
             )
     if not state.urls:
         raise InputError("no URL in the curl command", first.line, first.col)
@@ -472,12 +486,18 @@ def parse_command(command: Command, base_dir: Path) -> tuple[list[Record], list[
 
 
 def _record(state: _State, url_text: Text, where: Word) -> Record:
+    if state.head and (state.form or state.upload or (state.data and not state.get)):
+        raise InputError(
+            "curl refuses -I/--head with a request body (-d, -F or -T): pick one method",
+            where.line,
+            where.col,
+        )
     body: Text | Multipart | None = None
     query: Text | None = None
     if state.data:
         joined = _join_data(state.data)
         if state.get:
-            query = joined.as_str()
+            query = _lowercase_escapes(joined.as_str())
         else:
             body = joined
     if state.form:
@@ -496,26 +516,41 @@ def _record(state: _State, url_text: Text, where: Word) -> Record:
     if state.upload is not None:
         body = Text.of(_read_file(state, str(state.upload), where))
         url = curl_url.append_upload_name(url, state.upload.name)
-    method = _method(state, body)
-    headers = _implied_headers(state, target.userinfo, body, url)
-    implied_names = {name.lower() for name, _ in headers}
-    custom_names = {name.lower() for name, _ in state.headers}
-    headers = [(n, v) for n, v in headers if n.lower() not in custom_names] + state.headers
-    omitted = [n for n in state.omitted if n.lower() not in implied_names | custom_names]
+    custom = {name.lower() for name, _ in state.headers}
+    removed = {name.lower() for name in state.omitted}
+
+    def implied(headers: list[tuple[str, Text]]) -> list[tuple[str, Text]]:
+        return [(n, v) for n, v in headers if n.lower() not in custom | removed]
+
+    before, after = _implied_headers(state, target.userinfo, body, url)
     options = {k: v for k, v in state.options.items() if k != "globoff"}
-    if omitted:
-        options["omit_headers"] = omitted
-    if state.agent is not None and not state.agent:
-        options["omit_headers"] = [*omitted, "User-Agent"]
+    omit = [n for n in state.omitted if n.lower() in CURL_DEFAULT_HEADERS - custom]
+    if state.agent is not None and not state.agent and "user-agent" not in custom:
+        omit.append("User-Agent")
+    if omit:
+        options["omit_headers"] = omit
     request = Request(
-        method=method,
+        method=_method(state, body),
         url=url,
-        headers=headers,
+        headers=implied(before) + state.headers + implied(after),
         body=body,
         http_version=state.http_version,
         options=options,
     )
     return Record(request=request, source="curl")
+
+
+# Headers curl sends on its own; `-H 'Name:'` asks the replaying client not to send them.
+CURL_DEFAULT_HEADERS = frozenset({"user-agent", "accept"})
+
+_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def _lowercase_escapes(text: Text) -> Text:
+    """-G moves the data into the query with curl writing its %XX escapes in lower case."""
+    return Text.of(
+        *[p if isinstance(p, Var) else _ESCAPE.sub(lambda m: m.group(0).lower(), p) for p in text]
+    )
 
 
 def _join_data(data: list[_Data]) -> Text:
@@ -541,30 +576,31 @@ def _method(state: _State, body: Text | Multipart | None) -> str:
 
 def _implied_headers(
     state: _State, userinfo: str | None, body: Text | Multipart | None, url: Text
-) -> list[tuple[str, Text]]:
-    headers: list[tuple[str, Text]] = []
-    if state.user is not None:
-        headers.append(("Authorization", _basic(state.user.literal_str())))
-    elif state.bearer is not None:
-        headers.append(("Authorization", Text.of("Bearer ") + state.bearer))
+) -> tuple[list[tuple[str, Text]], list[tuple[str, Text]]]:
+    """Headers the options imply: those curl sends before the -H headers, and after them."""
+    before: list[tuple[str, Text]] = []
+    if state.bearer is not None:
+        before.append(("Authorization", Text.of("Bearer ") + state.bearer))
+    elif state.user is not None:
+        before.append(("Authorization", _basic(state.user.literal_str())))
     elif userinfo is not None:
-        headers.append(("Authorization", _basic(userinfo)))
+        before.append(("Authorization", _basic(userinfo if ":" in userinfo else userinfo + ":")))
     if state.agent:
-        headers.append(("User-Agent", state.agent))
+        before.append(("User-Agent", state.agent))
     if state.referer is not None:
-        headers.append(("Referer", state.referer))
+        before.append(("Referer", state.referer))
     cookie = _cookie_header(state, url)
     if cookie is not None:
-        headers.append(("Cookie", cookie))
-    if isinstance(body, Text) and state.upload is None:
-        if any(item.kind == "json" for item in state.data):
-            headers.append(("Content-Type", Text.of("application/json")))
-            headers.append(("Accept", Text.of("application/json")))
-        else:
-            headers.append(("Content-Type", Text.of("application/x-www-form-urlencoded")))
+        before.append(("Cookie", cookie))
+    after: list[tuple[str, Text]] = []
+    if any(item.kind == "json" for item in state.data):
+        after.append(("Content-Type", Text.of("application/json")))
+        after.append(("Accept", Text.of("application/json")))
+    elif isinstance(body, Text) and state.upload is None:
+        after.append(("Content-Type", Text.of("application/x-www-form-urlencoded")))
     if state.upload is not None:
-        headers.append(("Expect", Text.of("100-continue")))
-    return headers
+        after.append(("Expect", Text.of("100-continue")))
+    return before, after
 
 
 def _basic(credentials: str) -> Text:
@@ -573,22 +609,42 @@ def _basic(credentials: str) -> Text:
 
 
 def _cookie_header(state: _State, url: Text) -> Text | None:
-    parts = list(state.cookies)
-    for jar in state.cookie_jars:
-        parts.extend(Text.of(pair) for pair in _jar_cookies(jar, url))
+    """Jar cookies come first (joined by "; "), then -b strings (joined by ";"), as curl
+    sends them whatever the option order."""
+    jar = [pair for path in state.cookie_jars for pair in _jar_cookies(path, url)]
+    parts: list[Text] = []
+    if jar:
+        parts.append(Text.of("; ".join(_ordered(jar))))
+    if state.cookies:
+        joined = state.cookies[0]
+        for cookie in state.cookies[1:]:
+            joined = joined + Text.of(";") + cookie
+        parts.append(joined)
     if not parts:
         return None
-    header = parts[0]
-    for part in parts[1:]:
-        header = header + Text.of(";") + part
-    return header
+    return parts[0] if len(parts) == 1 else parts[0] + Text.of("; ") + parts[1]
 
 
-def _jar_cookies(jar: Path, url: Text) -> list[str]:
-    """name=value pairs of a Netscape cookie file that curl would send to `url`."""
+@dataclass(frozen=True)
+class _JarCookie:
+    name: str
+    value: str
+    path: str
+    position: int
+
+
+def _ordered(cookies: list[_JarCookie]) -> list[str]:
+    """curl's order: longest path first, then longest name, then later in the file first."""
+    ranked = sorted(cookies, key=lambda c: (-len(c.path), -len(c.name), -c.position))
+    return [f"{c.name}={c.value}" for c in ranked]
+
+
+def _jar_cookies(jar: Path, url: Text) -> list[_JarCookie]:
+    """The cookies of a Netscape cookie file that curl would send to `url`."""
     parsed = urlsplit(url.literal_str()) if url.is_literal else None
-    pairs = []
-    for line in jar.read_text("utf-8", "surrogateescape").splitlines():
+    cookies = []
+    lines = jar.read_text("utf-8", "surrogateescape").splitlines()
+    for position, line in enumerate(lines):
         if line.startswith("#HttpOnly_"):
             line = line[len("#HttpOnly_") :]
         elif line.startswith("#") or not line.strip():
@@ -598,8 +654,12 @@ def _jar_cookies(jar: Path, url: Text) -> list[str]:
             continue
         domain, _, path, secure, expires, name, value = fields
         if parsed is None or _cookie_matches(parsed, domain, path, secure, expires):
-            pairs.append(f"{name}={value}")
-    return pairs
+            cookies.append(_JarCookie(name, value, path, position))
+    return cookies
+
+
+# Hosts curl treats as secure contexts, so it sends them Secure cookies over plain http.
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _cookie_matches(url: SplitResult, domain: str, path: str, secure: str, expires: str) -> bool:
@@ -609,7 +669,7 @@ def _cookie_matches(url: SplitResult, domain: str, path: str, secure: str, expir
         return False
     if not (url.path or "/").startswith(path):
         return False
-    if secure.upper() == "TRUE" and url.scheme != "https":
+    if secure.upper() == "TRUE" and url.scheme != "https" and host not in _LOCAL_HOSTS:
         return False
     return not (expires.isdigit() and 0 < int(expires) < time.time())
 

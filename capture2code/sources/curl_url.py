@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from capture2code.template import Text, Var
+from capture2code.template import Text
 
 
 class URLError(ValueError):
@@ -117,7 +117,9 @@ def append_query(url: Text, query: Text) -> Text:
 
 def append_upload_name(url: Text, name: str) -> Text:
     """What -T does: a URL whose path ends in `/` gets the uploaded file's name."""
-    last = url.pieces[-1] if url.pieces else ""
-    if isinstance(last, Var) or "?" in str(last) or not str(last).endswith("/"):
+    if not url.is_literal:
         return url
-    return url + Text.of(name)
+    path, question, query = url.literal_str().partition("?")
+    if path.endswith("/"):
+        path += name
+    return Text.of(path + question + query)

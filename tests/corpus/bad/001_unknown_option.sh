@@ -1,0 +1,1 @@
+curl --frobnicate -H 'Accept: application/json' http://ECHO/api/items

@@ -1,0 +1,1 @@
+curl http://ECHO/api/items -H

@@ -1,0 +1,1 @@
+curl --data=foo http://ECHO/api/items

@@ -1,0 +1,1 @@
+curl --data-ascii @files/form.txt -H 'Accept: application/json' http://ECHO/oauth/token

@@ -1,0 +1,1 @@
+curl --data-binary @files/crlf_form.txt -H 'Content-Type: application/x-www-form-urlencoded' http://ECHO/oauth/token

@@ -1,0 +1,1 @@
+curl -d '' -H 'X-Requested-With: XMLHttpRequest' http://ECHO/api/jobs/42/retry

@@ -1,0 +1,1 @@
+curl -d @files/mac_cr.txt http://ECHO/api/legacy-import

@@ -1,0 +1,1 @@
+curl --data-urlencode 'v=~*._-!()@:/?&=+ $,;[]#%' --data-urlencode '=  leading and trailing  ' http://ECHO/api/raw

@@ -1,0 +1,1 @@
+curl -G -d @files/form.txt http://ECHO/oauth/authorize

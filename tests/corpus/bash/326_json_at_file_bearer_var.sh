@@ -1,0 +1,1 @@
+curl --json @files/cluster.json -H "Authorization: Bearer $TOKEN" http://ECHO/v3/clusters

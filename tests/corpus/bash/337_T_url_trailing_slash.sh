@@ -1,0 +1,1 @@
+curl -T files/report.csv http://ECHO/uploads/

@@ -1,0 +1,1 @@
+curl -T files/notes.txt 'http://ECHO/dav/shared/?overwrite=1'

@@ -1,0 +1,1 @@
+curl -u 'admin:pa:ss:word' http://ECHO/api/admin

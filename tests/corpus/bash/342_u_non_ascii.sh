@@ -1,0 +1,1 @@
+curl -u 'jürgen:pässwörd€' http://ECHO/api/me

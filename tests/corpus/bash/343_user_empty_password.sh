@@ -1,0 +1,1 @@
+curl --user 'ci-bot:' -X POST http://ECHO/api/builds/trigger

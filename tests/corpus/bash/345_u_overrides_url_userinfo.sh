@@ -1,0 +1,1 @@
+curl -u 'real:secret' 'http://ignored:creds@ECHO/api/me'

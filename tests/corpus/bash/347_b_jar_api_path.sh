@@ -1,0 +1,1 @@
+curl -b files/cookie_jar.txt http://ECHO/api/account

@@ -1,0 +1,1 @@
+curl -e 'https://app.example.com/start;auto' http://ECHO/api/landing

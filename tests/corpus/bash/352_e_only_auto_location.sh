@@ -1,0 +1,1 @@
+curl -L --max-redirs 3 -e ';auto' http://ECHO/r/launch

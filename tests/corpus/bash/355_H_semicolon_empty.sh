@@ -1,0 +1,1 @@
+curl -H 'X-Empty;' -H 'Accept;' http://ECHO/api/h

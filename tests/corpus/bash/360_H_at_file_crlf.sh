@@ -1,0 +1,1 @@
+curl -H @files/headers_crlf.txt http://ECHO/api/export

@@ -1,0 +1,1 @@
+curl -H 'Accept: text/html' -H 'Accept:' -H 'Content-Type:' -d 'raw body' http://ECHO/page

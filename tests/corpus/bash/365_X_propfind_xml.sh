@@ -1,0 +1,1 @@
+curl -X PROPFIND -H 'Depth: 1' -H 'Content-Type: application/xml' --data-binary '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:getlastmodified/></d:prop></d:propfind>' http://ECHO/dav/files/jane/

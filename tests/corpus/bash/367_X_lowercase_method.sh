@@ -1,0 +1,1 @@
+curl -X get http://ECHO/api/items

@@ -1,0 +1,1 @@
+curl --url http://ECHO/api/a --url 'http://ECHO/api/b?x=1'

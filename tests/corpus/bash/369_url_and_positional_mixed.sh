@@ -1,0 +1,1 @@
+curl --url http://ECHO/one http://ECHO/two --url http://ECHO/three

@@ -1,0 +1,1 @@
+curl -g 'http://ECHO/api/items?filter[status]=open&fields={id,name}&page[size]=10'

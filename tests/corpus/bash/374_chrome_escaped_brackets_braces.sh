@@ -1,0 +1,1 @@
+curl 'http://ECHO/api/items?filter\[status\]=open&fields=\{id,name\}'

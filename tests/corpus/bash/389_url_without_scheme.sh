@@ -1,0 +1,1 @@
+curl 'ECHO/api/ping?x=1'

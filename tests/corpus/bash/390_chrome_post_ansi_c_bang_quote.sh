@@ -1,0 +1,16 @@
+curl 'http://ECHO/api/v2/posts/81/comments' \
+  -H 'accept: application/json, text/plain, */*' \
+  -H 'accept-language: de-CH,de;q=0.9,en;q=0.8' \
+  -H 'content-type: application/json' \
+  -b '_ga=GA1.1.987654321.1710000000; session=eyJ1c2VyIjo3fQ.Zm9v.c2ln' \
+  -H 'origin: https://blog.example.com' \
+  -H 'priority: u=1, i' \
+  -H 'referer: https://blog.example.com/posts/81' \
+  -H 'sec-ch-ua: "Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"' \
+  -H 'sec-ch-ua-mobile: ?0' \
+  -H 'sec-ch-ua-platform: "Linux"' \
+  -H 'sec-fetch-dest: empty' \
+  -H 'sec-fetch-mode: cors' \
+  -H 'sec-fetch-site: same-origin' \
+  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  --data-raw $'{"body":"Great job\u0021 It\'s done — see you in Zürich","mentions":["@ana"],"draft":false}'

@@ -1,0 +1,17 @@
+curl 'http://ECHO/v3/cloudcredentials' \
+  -H 'accept: application/json' \
+  -H 'accept-language: en-US,en;q=0.9' \
+  -H 'content-type: application/json' \
+  -b 'R_PCS=light; R_LOCALE=en-us; R_REDIRECTED=true; R_SESS=token-7xk2p:q8wz4nvm2c5j9hbl6tdrfs7kx3pgm4wq8vz2nn5hc7tdjr9lx; CSRF=9c1d4e7f2a' \
+  -H 'origin: https://rancher.example.com' \
+  -H 'priority: u=1, i' \
+  -H 'referer: https://rancher.example.com/dashboard/c/_/manager/cloudCredential/create' \
+  -H 'sec-ch-ua: "Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"' \
+  -H 'sec-ch-ua-mobile: ?0' \
+  -H 'sec-ch-ua-platform: "Linux"' \
+  -H 'sec-fetch-dest: empty' \
+  -H 'sec-fetch-mode: cors' \
+  -H 'sec-fetch-site: same-origin' \
+  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  -H 'x-api-csrf: 9c1d4e7f2a' \
+  --data-raw '{"type":"provisioning.cattle.io/cloud-credential","metadata":{"generateName":"cc-","namespace":"fleet-default"},"_name":"aws-prod","annotations":{"provisioning.cattle.io/driver":"aws"},"amazonec2credentialConfig":{"accessKey":"AKIAIOSFODNN7EXAMPLE","secretKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY","defaultRegion":"us-east-1"},"_type":"provisioning.cattle.io/cloud-credential","name":"aws-prod"}'

@@ -1,0 +1,18 @@
+curl 'http://ECHO/v3/nodetemplate' \
+  -H 'accept: application/json' \
+  -H 'accept-language: en-US,en;q=0.9' \
+  -H 'content-type: application/json' \
+  -b 'R_PCS=light; R_LOCALE=en-us; R_REDIRECTED=true; R_SESS=token-7xk2p:q8wz4nvm2c5j9hbl6tdrfs7kx3pgm4wq8vz2nn5hc7tdjr9lx; CSRF=9c1d4e7f2a' \
+  -H 'origin: https://rancher.example.com' \
+  -H 'referer: https://rancher.example.com/g/clusters/add/launch/amazonec2' \
+  -H 'sec-ch-ua: "Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"' \
+  -H 'sec-ch-ua-mobile: ?0' \
+  -H 'sec-ch-ua-platform: "Linux"' \
+  -H 'sec-fetch-dest: empty' \
+  -H 'sec-fetch-mode: cors' \
+  -H 'sec-fetch-site: same-origin' \
+  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  -H 'x-api-action-links: actionLinks' \
+  -H 'x-api-csrf: 9c1d4e7f2a' \
+  -H 'x-api-no-challenge: true' \
+  --data-raw '{"useInternalIpAddress":true,"type":"nodeTemplate","engineInstallURL":"https://releases.rancher.com/install-docker/20.10.sh","engineRegistryMirror":[],"amazonec2Config":{"ami":"","blockDurationMinutes":"0","deviceName":"/dev/sda1","encryptEbsVolume":false,"httpEndpoint":"enabled","httpTokens":"optional","instanceType":"t3a.medium","monitoring":false,"privateAddressOnly":false,"region":"us-east-1","requestSpotInstance":false,"retries":"5","rootSize":"16","securityGroup":["rancher-nodes"],"sshUser":"ubuntu","subnetId":"subnet-0a1b2c3d","tags":"team,platform","type":"amazonec2Config","userdata":"#cloud-config\nruncmd:\n  - echo hello","volumeType":"gp3","vpcId":"vpc-0a1b2c3d","zone":"a"},"namespaceId":"fixme","cloudCredentialId":"cattle-global-data:cc-7xk2p","name":"aws-t3a-medium","labels":{},"engineOptions":{}}'

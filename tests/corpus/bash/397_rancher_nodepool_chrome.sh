@@ -1,0 +1,11 @@
+curl 'http://ECHO/v3/nodepool' \
+  -H 'accept: application/json' \
+  -H 'content-type: application/json' \
+  -b 'R_PCS=light; R_LOCALE=en-us; R_REDIRECTED=true; R_SESS=token-7xk2p:q8wz4nvm2c5j9hbl6tdrfs7kx3pgm4wq8vz2nn5hc7tdjr9lx; CSRF=9c1d4e7f2a' \
+  -H 'origin: https://rancher.example.com' \
+  -H 'referer: https://rancher.example.com/c/c-8m7n2/nodes' \
+  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  -H 'x-api-action-links: actionLinks' \
+  -H 'x-api-csrf: 9c1d4e7f2a' \
+  -H 'x-api-no-challenge: true' \
+  --data-raw '{"controlPlane":true,"deleteNotReadyAfterSecs":0,"drainBeforeDelete":true,"etcd":true,"quantity":3,"worker":false,"type":"nodePool","nodeTemplateId":"cattle-global-nt:nt-5x8wq","clusterId":"c-8m7n2","hostnamePrefix":"prod-cp-","nodeTaints":[],"labels":{},"annotations":{}}'

@@ -1,0 +1,17 @@
+curl 'http://ECHO/v1/provisioning.cattle.io.clusters' \
+  -H 'accept: application/json' \
+  -H 'accept-language: en-US,en;q=0.9' \
+  -H 'content-type: application/json' \
+  -b 'R_PCS=light; R_LOCALE=en-us; R_REDIRECTED=true; R_SESS=token-7xk2p:q8wz4nvm2c5j9hbl6tdrfs7kx3pgm4wq8vz2nn5hc7tdjr9lx; CSRF=9c1d4e7f2a' \
+  -H 'origin: https://rancher.example.com' \
+  -H 'priority: u=1, i' \
+  -H 'referer: https://rancher.example.com/dashboard/c/_/manager/provisioning.cattle.io.cluster/create?type=amazonec2' \
+  -H 'sec-ch-ua: "Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"' \
+  -H 'sec-ch-ua-mobile: ?0' \
+  -H 'sec-ch-ua-platform: "Linux"' \
+  -H 'sec-fetch-dest: empty' \
+  -H 'sec-fetch-mode: cors' \
+  -H 'sec-fetch-site: same-origin' \
+  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  -H 'x-api-csrf: 9c1d4e7f2a' \
+  --data-raw $'{"type":"provisioning.cattle.io.cluster","metadata":{"namespace":"fleet-default","name":"rke2-prod","annotations":{"field.cattle.io/description":"Platform team\'s RKE2 cluster – don\'t delete\u0021"},"labels":{"env":"prod"}},"spec":{"kubernetesVersion":"v1.28.10+rke2r1","rkeConfig":{"chartValues":{"rke2-calico":{}},"upgradeStrategy":{"controlPlaneConcurrency":"1","workerConcurrency":"1"},"machineGlobalConfig":{"cni":"calico","disable-kube-proxy":false,"etcd-expose-metrics":false},"additionalManifest":"apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: monitoring\\n","registries":{"configs":{},"mirrors":{}},"machinePools":[{"name":"pool1","etcdRole":true,"controlPlaneRole":true,"workerRole":true,"quantity":1,"machineConfigRef":{"kind":"Amazonec2Config","name":"nc-rke2-prod-pool1-x7k2p"}}]},"cloudCredentialSecretName":"cattle-global-data:cc-7xk2p","localClusterAuthEndpoint":{"enabled":false,"caCerts":"","fqdn":""}}}'
