@@ -4,6 +4,7 @@ cannot do better; see tests/wire.py)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -13,16 +14,13 @@ import pytest
 
 from capture2code.convert import Source, convert
 from tests.recorder import Received, Recorder
-from tests.runners import curl as curl_runner
-from tests.runners import http as http_runner
-from tests.runners import python as python_runner
 from tests.wire import TALLY, compare
 
 CORPUS = Path(__file__).parent / "corpus"
 BASH_DIR = CORPUS / "bash"
 CASES = sorted(BASH_DIR.glob("*.sh")) + sorted((CORPUS / "cmd").glob("*.cmd"))
 USER_ENV = {"TOKEN": "tok-123", "API_KEY": "key-456", "USER_NAME": "jane"}
-RUNNERS = {"python": python_runner.run, "curl": curl_runner.run, "http": http_runner.run}
+TARGETS = ["python", "curl", "http"]
 
 # Documented limits of each client (tests/corpus/SOURCE.md): kind -> reason.
 LIMITS: dict[str, dict[str, str]] = {
@@ -65,7 +63,7 @@ def _reference(case: Path, recorder: Recorder, home: Path) -> list[Received]:
     return _references[case]
 
 
-@pytest.mark.parametrize("target", list(RUNNERS))
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("case", CASES, ids=lambda path: path.name)
 def test_corpus_case(
     case: Path, target: str, corpus_recorder: Recorder, tmp_path_factory: pytest.TempPathFactory
@@ -82,7 +80,8 @@ def test_corpus_case(
     workdir = tmp_path_factory.mktemp("run")
     (workdir / "files").symlink_to(BASH_DIR / "files")
     corpus_recorder.take()
-    result = RUNNERS[target](conversion.emitted, env, workdir)
+    runner = importlib.import_module(f"tests.runners.{target}")
+    result = runner.run(conversion.emitted, env, workdir)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
     actual = corpus_recorder.take()
     assert len(actual) == len(reference)

@@ -97,9 +97,9 @@ def compare(
             raise Mismatch(f"sent header {name} that the command removed")
 
     ref_parts, act_parts = _multipart_parts(reference), _multipart_parts(actual)
-    skip = set()
+    skip: set[bytes] = set()
     if ref_parts is not None:
-        skip = {"content-type"}
+        skip = {b"content-type"}
         if ref_parts != act_parts:
             raise Mismatch(f"multipart parts {act_parts!r}, curl sent {ref_parts!r}")
         if reference.body != actual.body:

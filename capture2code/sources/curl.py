@@ -148,7 +148,13 @@ def _add_header(state: _State, text: Text, word: Word) -> None:
     name_text, value = _split_text(text, ":")
     if not name_text.is_literal:
         raise InputError("a header name cannot use an environment variable", word.line, word.col)
-    name = name_text.literal_str()
+    raw_name = name_text.literal_str()
+    name = raw_name.strip(" \t")
+    if name != raw_name and value is not None:
+        state.warnings.append(
+            f"{word.line}:{word.col}: header name {raw_name!r} has white space around it;"
+            f" the script sends {name!r}"
+        )
     if value is None:
         if name.rstrip().endswith(";"):
             state.headers.append((name.rstrip()[:-1], Text.of("")))
@@ -193,10 +199,17 @@ def _data_value(state: _State, kind: str, word: Word) -> Text:
 
 
 def _text_file_data(content: bytes) -> bytes:
-    """What `-d @file` sends: the file read as text lines, each cut at its first CR, the
-    line ends dropped, and nothing after a NUL byte."""
-    content = content.split(b"\0", 1)[0]
-    return b"".join(line.split(b"\r", 1)[0] for line in content.split(b"\n"))
+    """What `-d @file` sends. curl reads the file with fgets into a 256-byte buffer and
+    keeps each chunk as a C string cut at its first CR or LF, so a NUL ends a chunk too."""
+    kept = []
+    position = 0
+    while position < len(content):
+        newline = content.find(b"\n", position, position + 255)
+        end = newline + 1 if newline >= 0 else min(position + 255, len(content))
+        chunk = content[position:end].split(b"\0", 1)[0]
+        kept.append(chunk.split(b"\r", 1)[0].split(b"\n", 1)[0])
+        position = end
+    return b"".join(kept)
 
 
 def _urlencoded(state: _State, word: Word) -> Text:
@@ -249,25 +262,67 @@ def _form_part(state: _State, word: Word, literal_value: bool) -> FormPart:
     name = name_text.literal_str()
     if literal_value or not value.is_literal:
         return FormPart(name=name, value=value.as_bytes())
-    raw, *params = value.literal_str().split(";")
-    attributes = dict(p.strip().partition("=")[::2] for p in params)
+    raw, attributes = _form_value(value.literal_str())
+    content_type = attributes.get("type")
     if raw.startswith("@"):
         path = raw[1:]
         _read_file(state, path, word)
-        filename = attributes.get("filename", Path(path).name)
         default_type = _CONTENT_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
         return FormPart(
-            name=name, file=path, filename=filename, type=attributes.get("type", default_type)
+            name=name,
+            file=path,
+            filename=attributes.get("filename", Path(path).name),
+            type=content_type or default_type,
         )
     if raw.startswith("<"):
         content = _read_file(state, raw[1:], word)
-        return FormPart(name=name, value=Text.of(content), type=attributes.get("type"))
+        return FormPart(name=name, value=Text.of(content), type=content_type)
     return FormPart(
         name=name,
         value=Text.of(raw).as_bytes(),
-        type=attributes.get("type"),
+        type=content_type,
         filename=attributes.get("filename"),
     )
+
+
+def _form_word(text: str, start: int) -> tuple[str, int]:
+    """One word of a -F value, as curl reads it: "quoted" (with \\ and \\" escapes) or up
+    to the next `;`; returns the word and the index after it."""
+    if text.startswith('"', start):
+        word = []
+        index = start + 1
+        while index < len(text) and text[index] != '"':
+            if text[index] == "\\" and text[index + 1 : index + 2] in ('"', "\\"):
+                index += 1
+            word.append(text[index])
+            index += 1
+        if index < len(text):
+            end = text.find(";", index)
+            return "".join(word), len(text) if end < 0 else end
+    end = text.find(";", start)
+    end = len(text) if end < 0 else end
+    return text[start:end].rstrip(" "), end
+
+
+def _form_value(text: str) -> tuple[str, dict[str, str]]:
+    """The value (or @file / <file) of a -F argument and its `;type=` and `;filename=`.
+    Parameters curl does not know that follow a type belong to it (`type=a/b;charset=x`)."""
+    value, index = _form_word(text, 0)
+    attributes: dict[str, str] = {}
+    while index < len(text):
+        index += 1
+        while text.startswith(" ", index):
+            index += 1
+        key, equals, _ = text[index:].partition("=")
+        if not equals:
+            break
+        word, index = _form_word(text, index + len(key) + 1)
+        key = key.lower()
+        if key in ("type", "filename", "headers", "encoder"):
+            attributes[key] = word
+        elif "type" in attributes:
+            attributes["type"] += f";{key}={word}"
+    return value, attributes
 
 
 def _upload(state: _State, word: Word | None, negated: bool) -> None:

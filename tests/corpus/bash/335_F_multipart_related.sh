@@ -1,1 +1,0 @@
-curl -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: multipart/related' -F 'metadata={"name":"report.csv","parents":["root"]};type=application/json;charset=UTF-8' -F 'media=@files/report.csv;type=text/csv' 'http://ECHO/upload/drive/v3/files?uploadType=multipart'
