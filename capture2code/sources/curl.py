@@ -48,7 +48,7 @@ class _State:
 
     base_dir: Path
     warnings: list[str]
-    urls: list[Text] = field(default_factory=list)
+    urls: list[Word] = field(default_factory=list)
     method: str | None = None
     head: bool = False
     get: bool = False
@@ -116,7 +116,7 @@ def _split_text(text: Text, separator: str) -> tuple[Text, Text | None]:
 
 def _url(state: _State, word: Word | None, negated: bool) -> None:
     assert word is not None
-    state.urls.append(_text(word))
+    state.urls.append(word)
 
 
 def _request(state: _State, word: Word | None, negated: bool) -> None:
@@ -537,10 +537,11 @@ def parse_command(command: Command, base_dir: Path) -> tuple[list[Record], list[
             )
     if not state.urls:
         raise InputError("no URL in the curl command", first.line, first.col)
-    return [_record(state, url, first) for url in state.urls], state.warnings
+    return [_record(state, url) for url in state.urls], state.warnings
 
 
-def _record(state: _State, url_text: Text, where: Word) -> Record:
+def _record(state: _State, where: Word) -> Record:
+    """The request curl sends to the URL given by the word `where`."""
     if state.head and (state.form or state.upload or (state.data and not state.get)):
         raise InputError(
             "curl refuses -I/--head with a request body (-d, -F or -T): pick one method",
@@ -559,7 +560,7 @@ def _record(state: _State, url_text: Text, where: Word) -> Record:
         body = Multipart(list(state.form))
     try:
         target = curl_url.normalize(
-            url_text,
+            _text(where),
             globoff=bool(state.options.get("globoff")),
             path_as_is=bool(state.options.get("path_as_is")),
         )
