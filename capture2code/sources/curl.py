@@ -499,9 +499,7 @@ def _option_words(command: Command) -> list[tuple[CurlOption, Word | None, bool,
                     resolved.append((option, words[index], False, word))
                     index += 1
                 else:
-                    raise InputError(
-                        f"option -{flat[position - 1]}: requires a value", word.line, word.col
-                    )
+                    raise InputError(f"option {flat}: requires a value", word.line, word.col)
                 break
         except OptionError as error:
             raise InputError(str(error), word.line, word.col) from None
