@@ -1,0 +1,451 @@
+"""A bash script of curl calls: one `curl` per step, every value a single bash word.
+
+Every literal goes through `bash_word`, the one escaping function for bash words; a
+variable becomes a `"${NAME}"` reference next to the quoted literal pieces. Facts about
+curl 7.88.1 that shape the calls (checked against the real curl by tests/emit/test_curl.py):
+
+- Even with `--path-as-is --globoff`, curl percent-encodes bytes >= 0x80 in the path
+  (not in the query), drops everything from `#`, and refuses spaces and control bytes;
+  `--request-target` sends a target verbatim, but curl reuses it after a redirect.
+- `-H 'Name: value'` sends the value verbatim; a value that is empty or only blanks
+  removes the header, so an empty header is `-H 'Name;'`; CR or LF inside a value start
+  a new header line. A given `Host`, `Content-Length` or `User-Agent` replaces curl's.
+- `--data-raw` sends its argument exactly (no `@file`, no CR/LF stripping) and adds
+  `Content-Type: application/x-www-form-urlencoded`; one argument is at most 128 KiB
+  (Linux MAX_ARG_STRLEN), and `@<(…)` reads a whole process substitution first, so
+  Content-Length stays exact. Bodies over 1 MiB get `Expect: 100-continue`.
+- `--head` is the only HEAD that does not wait for a response body; with a body curl
+  needs `-X HEAD`, which waits for a body the server never sends.
+- `-F` parts from a pipe are sent chunked, so multipart content comes from real files or
+  from the argument itself; inside `-F`, `"…"` quotes a value (`\\` and `\"` escaped).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+import unicodedata
+
+from capture2code.emit import EmitError, Emitted
+from capture2code.plan import EnvVar, Plan, Step
+from capture2code.record import FormPart, Multipart, Request, record_vars
+from capture2code.template import VAR_NAME, Text, Var
+
+# Characters that never need quoting in a bash word: no globs, braces, tilde, quotes,
+# expansions, separators or whitespace.
+_BARE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+# Unicode categories a reader cannot see (controls, format marks such as bidi overrides,
+# surrogates that stand for invalid UTF-8, unassigned, separators): written as escapes.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+# Characters kept in the `: "${NAME:?message}"` text; inside that expansion bash still
+# parses quotes and `$`, so anything else is dropped from the message.
+_MESSAGE_UNSAFE = re.compile(r"[^A-Za-z0-9 _.,;:/()+=@%-]")
+# Longest literal body sent as one argument; longer ones are streamed (argv limit 128 KiB).
+_ARGUMENT_LIMIT = 64 * 1024
+# curl 7.88 adds `Expect: 100-continue` to bodies over 1 MiB.
+_EXPECT_THRESHOLD = 1024 * 1024
+# What curl counts as blank in a header value (C isspace).
+_CURL_SPACE = " \t\n\v\f\r"
+_CURL = "curl -q -sS --fail-with-body --path-as-is --globoff"
+_FLAGS = (
+    ("insecure", "--insecure"),
+    ("follow_redirects", "--location"),
+    ("compressed", "--compressed"),
+)
+RUN_HINT = "set -a; . ./.env; set +a; bash script.sh"
+
+
+# --- bash words -------------------------------------------------------------------------
+
+
+def _visible(char: str) -> bool:
+    return char == " " or unicodedata.category(char) not in _HIDDEN
+
+
+def _kind(char: str) -> str:
+    if char == "'":
+        return "quote"
+    return "plain" if char in "\n\t" or _visible(char) else "escape"
+
+
+def _render_run(kind: str, run: str) -> str:
+    if kind == "quote":
+        return "\\'" * len(run)
+    if kind == "plain":
+        return f"'{run}'"
+    data = run.encode("utf-8", "surrogateescape")
+    return "$'" + "".join(f"\\x{byte:02x}" for byte in data) + "'"
+
+
+def bash_word(value: str | bytes, *, bare: bool = True) -> str:
+    """One bash word that expands to exactly these bytes (str: UTF-8, surrogateescape).
+
+    Visible text goes in single quotes, `'` as `\\'`, and invisible or invalid bytes as
+    `$'\\xHH'`, so the word is data in any locale. With `bare`, a word of only safe
+    characters is left unquoted. A NUL byte cannot be in a bash word: ValueError.
+    """
+    data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")
+    if b"\0" in data:
+        raise ValueError("a bash word cannot hold a NUL byte")
+    text = data.decode("utf-8", "surrogateescape")
+    if not text:
+        return "''"
+    if bare and _BARE.fullmatch(text):
+        return text
+    return "".join(_render_run(kind, "".join(run)) for kind, run in itertools.groupby(text, _kind))
+
+
+def comment(text: str) -> str:
+    """A bash comment line showing `text`; line breaks and invisible characters escaped."""
+    shown = "".join(c if _visible(c) else c.encode("unicode_escape").decode("ascii") for c in text)
+    return f"# {shown}".rstrip()
+
+
+# --- variables --------------------------------------------------------------------------
+
+
+def _shell_name(var: Var, plan: Plan) -> str:
+    return f"{var.name}_B64" if _is_base64(var, plan) else var.name
+
+
+def _check_var(var: Var, where: str) -> None:
+    if var.kind != "env":
+        raise EmitError(
+            f"{where}: variable {var.name} is {var.kind!r}; the curl emitter reads only "
+            "environment variables"
+        )
+    if not VAR_NAME.fullmatch(var.name):
+        raise EmitError(f"{where}: {var.name!r} is not a valid environment variable name")
+
+
+def _is_base64(var: Var, plan: Plan) -> bool:
+    env = plan.env_var(var.name)
+    return env is not None and env.base64
+
+
+def _word(text: Text, plan: Plan, where: str) -> str:
+    """A bash word for a Text: quoted literal pieces joined with `"${NAME}"` references."""
+    words = []
+    for piece in text:
+        if isinstance(piece, Var):
+            _check_var(piece, where)
+            if _is_base64(piece, plan):
+                raise EmitError(
+                    f"{where}: variable {piece.name} holds NUL bytes, which only a body can carry"
+                )
+            words.append(f'"${{{piece.name}}}"')
+        elif ("\0" if isinstance(piece, str) else b"\0") in piece:
+            raise EmitError(f"{where}: a NUL byte cannot be passed to curl here")
+        else:
+            words.append(bash_word(piece, bare=False))
+    return "".join(words) or "''"
+
+
+def _used_vars(plan: Plan) -> list[Var]:
+    """Env Vars the sent steps refer to: plan.env order first, then by name."""
+    used = {var for step in plan.steps if not step.skip for var in record_vars(step.record)}
+    order = {env.name: index for index, env in enumerate(plan.env)}
+    return sorted(used, key=lambda var: (order.get(var.name, len(order)), var.name))
+
+
+def _message(description: str) -> str:
+    return " ".join(_MESSAGE_UNSAFE.sub("", description).split())
+
+
+def _env_line(var: Var, plan: Plan) -> str:
+    _check_var(var, "environment")
+    env = plan.env_var(var.name) or EnvVar(var.name)
+    name = _shell_name(var, plan)
+    if env.default is not None:
+        default = env.default
+        if env.base64:
+            default = base64.b64encode(default.encode("utf-8", "surrogateescape")).decode()
+        elif "\0" in default:
+            raise EmitError(f"the default of {name} holds a NUL byte; mark it base64")
+        return f"{name}=${{{name}:-{bash_word(default)}}}"
+    description = _message(env.description)
+    hint = f"set {name} ({description})" if description else f"set {name}"
+    return f': "${{{name}:?{hint}}}"'
+
+
+def _header_comment(plan: Plan) -> list[str]:
+    lines = [comment(line) for line in plan.header]
+    if not plan.redacted:
+        lines.append("# Secrets are written into this script (--no-redact): keep it private.")
+    listed = [*plan.env, *(EnvVar(v.name) for v in _used_vars(plan) if not plan.env_var(v.name))]
+    if listed:
+        lines += ["#", "# Environment variables:"]
+    for env in listed:
+        name = f"{env.name}_B64" if env.base64 else env.name
+        facts = [env.description or "required"]
+        if env.base64:
+            facts.append("base64-encoded, the value holds NUL bytes")
+        if env.default is not None:
+            facts.append(f"default: {env.default}")
+        lines.append(comment(f"  {name}: {'; '.join(facts)}"))
+    lines += ["#", f"# Run: {RUN_HINT}", "# Needs bash and curl 7.76 or newer (--fail-with-body)."]
+    return lines
+
+
+# --- one request ------------------------------------------------------------------------
+
+
+def _literal_bytes(text: Text) -> bytes:
+    return b"".join(
+        piece.encode("utf-8", "surrogateescape") if isinstance(piece, str) else piece
+        for piece in text
+        if not isinstance(piece, Var)
+    )
+
+
+def _split_origin(url: Text) -> tuple[Text, Text] | None:
+    """(origin, target) when the URL starts with a variable or a literal scheme://host."""
+    if not url:
+        return None
+    first, rest = url.pieces[0], Text(url.pieces[1:])
+    if isinstance(first, Var):
+        if rest and not (isinstance(rest.pieces[0], str) and rest.pieces[0][0] in "/?"):
+            return None
+        return Text.of(first), rest
+    match = _ORIGIN.match(str(first))
+    if match is None:
+        return None
+    return Text.of(match.group()), Text.of(str(first)[match.end() :], *rest.pieces)
+
+
+def _url_options(request: Request, plan: Plan, where: str) -> tuple[list[str], list[str]]:
+    url = request.url.as_str()
+    if re.search(rb"[\x00-\x20\x7f]", _literal_bytes(url)):
+        raise EmitError(f"{where}: the URL has a space or control character, which curl refuses")
+    split = _split_origin(url)
+    target = _literal_bytes(split[1] if split else url)
+    if re.search(rb"[\x80-\xff]", target.split(b"?", 1)[0]):
+        problem = "percent-encodes non-ASCII bytes in the path"
+    elif b"#" in target:
+        problem = "drops everything from '#' in the URL"
+    else:
+        return [f"--url {_word(url, plan, where)}"], []
+    if split is None or request.options.get("follow_redirects"):
+        # --request-target would be sent again to every redirect's location.
+        return [f"--url {_word(url, plan, where)}"], [f"Differs from the capture: curl {problem}."]
+    origin, target_text = split
+    if not str(target_text.pieces[0] if target_text else "").startswith("/"):
+        target_text = Text.of("/") + target_text
+    note = (
+        f"curl {problem}: the target is sent with --request-target (the origin's path is ignored)."
+    )
+    return [
+        f"--request-target {_word(target_text, plan, where)}",
+        f"--url {_word(origin, plan, where)}",
+    ], [note]
+
+
+def _method_options(request: Request, where: str) -> tuple[list[str], list[str]]:
+    method = request.method
+    if not _TOKEN.fullmatch(method):
+        raise EmitError(f"{where}: {method!r} is not a valid HTTP method")
+    has_body = request.body is not None
+    if method == "HEAD" and not has_body:
+        return ["--head"], []
+    notes = []
+    if method == "HEAD":
+        notes.append("curl -X HEAD waits for a response body, which a server does not send.")
+    implied = "POST" if has_body else "GET"
+    return ([] if method == implied else [f"-X {bash_word(method)}"]), notes
+
+
+def _header_option(name: str, value: Text, plan: Plan, where: str) -> str:
+    where = f"{where}, header {name!r}"
+    if not _TOKEN.fullmatch(name):
+        raise EmitError(f"{where}: not a valid header name")
+    if re.search(rb"[\r\n]", _literal_bytes(value)):
+        raise EmitError(f"{where}: the value has a line break, which curl sends as a new header")
+    if value.is_literal and not value.literal_str().strip(_CURL_SPACE):
+        # curl removes a header whose value is blank; `Name;` sends it empty, which is the
+        # same on the wire for spaces and tabs (optional white space), not for others.
+        if value.literal_str().strip(" \t"):
+            raise EmitError(f"{where}: curl cannot send a value of only vertical white space")
+        return f"-H {bash_word(name + ';', bare=False)}"
+    return f"-H {_word(Text.of(name + ': ') + value, plan, where)}"
+
+
+def _stream(body: Text, plan: Plan, where: str) -> str:
+    """`@<(…)`: commands printing the body, for bytes that no argument can carry."""
+    commands = []
+    for piece in body:
+        if isinstance(piece, Var):
+            _check_var(piece, where)
+            decode = " | base64 -d" if _is_base64(piece, plan) else ""
+            commands.append(f'printf %s "${{{_shell_name(piece, plan)}}}"{decode}')
+        elif b"\0" in piece:
+            encoded = base64.b64encode(bytes(piece)).decode()
+            commands.append(f"printf %s {bash_word(encoded)} | base64 -d")
+        else:
+            commands.append(f"printf %s {bash_word(piece)}")
+    return "@<(" + "; ".join(commands) + ")"
+
+
+def _text_body(body: Text, plan: Plan, where: str) -> tuple[str, bool]:
+    """The body option, and whether the body may be big enough for curl to add Expect."""
+    body = body.as_bytes()
+    literal = _literal_bytes(body)
+    if (
+        b"\0" in literal
+        or len(literal) > _ARGUMENT_LIMIT
+        or any(_is_base64(var, plan) for var in body.vars)
+    ):
+        return f"--data-binary {_stream(body, plan, where)}", True
+    return f"--data-raw {_word(body, plan, where)}", False
+
+
+def _form_word(value: str) -> str:
+    """A file name or path inside `-F`: quoted where curl would split or trim it."""
+    if value and value == value.strip() and not re.search(r'[;,"\\]', value):
+        return value
+    return _form_quoted(value)
+
+
+def _form_quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _form_type(content_type: str, where: str) -> str:
+    # curl reads `major/minor`, then parameters up to a `;filename=`-like keyword or `,`.
+    keyword = re.search(r";\s*(type|filename|headers|encoder)=", content_type, re.IGNORECASE)
+    if keyword or not re.fullmatch(r"[^/ ]+/[^;, ]+[^,]*", content_type):
+        raise EmitError(f"{where}: curl -F cannot send the content type {content_type!r}")
+    return content_type
+
+
+def _form_option(part: FormPart, plan: Plan, where: str) -> str:
+    where = f"{where}, form part {part.name!r}"
+    for field in (part.name, part.filename or "", part.type or "", part.file or ""):
+        if re.search("[\r\n\0]", field):
+            raise EmitError(f"{where}: a line break or NUL in the part's name, file or type")
+    if "=" in part.name:
+        raise EmitError(f"{where}: curl -F cannot send a part name containing '='")
+    extras = "" if part.filename is None else f";filename={_form_word(part.filename)}"
+    # Last, because curl reads the content type up to the next keyword.
+    extras += "" if part.type is None else f";type={_form_type(part.type, where)}"
+    if part.file is not None:
+        return f"-F {bash_word(f'{part.name}=@{_form_word(part.file)}{extras}', bare=False)}"
+    if part.value is None:
+        raise EmitError(f"{where}: the part has neither a value nor a file")
+    value = part.value.as_str()
+    if not extras:
+        # --form-string: no `@file`, `<file` or `;type=` parsing in the value.
+        return f"--form-string {_word(Text.of(part.name + '=') + value, plan, where)}"
+    if not value.is_literal:
+        raise EmitError(
+            f"{where}: curl -F cannot quote a variable in a part with a filename or type"
+        )
+    if "\0" in value.literal_str():
+        raise EmitError(f"{where}: a NUL byte cannot be passed to curl here")
+    return f"-F {bash_word(f'{part.name}={_form_quoted(value.literal_str())}{extras}', bare=False)}"
+
+
+def _multipart_body(body: Multipart, plan: Plan, where: str) -> tuple[list[str], bool]:
+    if not body.parts:
+        raise EmitError(f"{where}: curl cannot send an empty multipart form")
+    inline = sum(len(_literal_bytes(p.value)) for p in body.parts if p.value is not None)
+    has_file = any(part.file is not None for part in body.parts)
+    # Part headers and boundaries add some bytes on top of the values.
+    big = has_file or inline + 256 * len(body.parts) > _EXPECT_THRESHOLD
+    return [_form_option(part, plan, where) for part in body.parts], big
+
+
+def _multipart_type(value: Text) -> Text | None:
+    """A given multipart Content-Type without its boundary (curl appends its own); None
+    where curl's own `multipart/form-data` is the same."""
+    if not value.is_literal:
+        return value
+    kept = [
+        p for p in value.literal_str().split(";") if not p.strip().lower().startswith("boundary=")
+    ]
+    rest = ";".join(kept).strip()
+    return None if rest.lower() == "multipart/form-data" else Text.of(rest)
+
+
+def _keeps_content_length(value: Text, request: Request) -> bool:
+    body = request.body
+    if body is None:
+        return True
+    return (
+        isinstance(body, Text)
+        and body.is_literal
+        and value.is_literal
+        and value.literal_str().strip() == str(len(body.literal_bytes()))
+    )
+
+
+def _header_options(request: Request, plan: Plan, where: str) -> tuple[list[str], list[str]]:
+    options, notes = [], []
+    for name, value in request.headers:
+        key = name.lower()
+        if key == "content-length" and not _keeps_content_length(value, request):
+            notes.append("curl computes Content-Length.")
+            continue
+        if key == "content-type" and isinstance(request.body, Multipart):
+            kept = _multipart_type(value)
+            if kept is None:
+                continue
+            value = kept
+        options.append(_header_option(name, value, plan, where))
+    return options, notes
+
+
+def _removed_headers(request: Request, big_body: bool, where: str) -> list[str]:
+    """`-H 'Name:'` for headers curl would add that the request does not have."""
+    removed = [n for n in request.options.get("omit_headers", []) if request.header(n) is None]
+    for name in removed:
+        if not _TOKEN.fullmatch(name):
+            raise EmitError(f"{where}: {name!r} is not a valid header name")
+    present = {name.lower() for name, _ in request.headers} | {n.lower() for n in removed}
+    if isinstance(request.body, Text) and "content-type" not in present:
+        removed.append("Content-Type")
+    if big_body and "expect" not in present:
+        removed.append("Expect")
+    return [f"-H {bash_word(name + ':', bare=False)}" for name in removed]
+
+
+def _curl_options(request: Request, plan: Plan, where: str) -> tuple[list[str], list[str]]:
+    options, notes = _method_options(request, where)
+    options += [flag for key, flag in _FLAGS if request.options.get(key)]
+    max_redirects = request.options.get("max_redirects")
+    if request.options.get("follow_redirects") and max_redirects is not None:
+        options.append(f"--max-redirs {int(max_redirects)}")
+    header_options, header_notes = _header_options(request, plan, where)
+    if isinstance(request.body, Multipart):
+        body_options, big_body = _multipart_body(request.body, plan, where)
+    elif request.body is not None:
+        body_option, big_body = _text_body(request.body, plan, where)
+        body_options = [body_option]
+    else:
+        body_options, big_body = [], False
+    url_options, url_notes = _url_options(request, plan, where)
+    options += header_options + _removed_headers(request, big_body, where)
+    return options + body_options + url_options, notes + header_notes + url_notes
+
+
+def _step_lines(number: int, step: Step, plan: Plan) -> list[str]:
+    lines = [comment(f"Step {number}: {step.title}")]
+    if step.skip:
+        return [*lines, comment(f"Skipped: {step.skip}")]
+    where = f"step {number} ({step.title})"
+    options, notes = _curl_options(step.record.request, plan, where)
+    lines += [comment(note) for note in [*step.notes, *notes]]
+    return [*lines, " \\\n  ".join([_CURL, *options])]
+
+
+def emit(plan: Plan) -> Emitted:
+    steps = [_step_lines(number, step, plan) for number, step in enumerate(plan.steps, 1)]
+    settings = [_env_line(var, plan) for var in _used_vars(plan)]
+    lines = ["#!/usr/bin/env bash", *_header_comment(plan), "set -euo pipefail"]
+    if settings:
+        lines += ["", *settings]
+    for block in steps:
+        lines += ["", *block]
+    return Emitted("\n".join(lines) + "\n")

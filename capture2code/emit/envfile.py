@@ -1,0 +1,38 @@
+"""The env file (`--env-file`): captured secret values as bash assignments.
+
+`set -a; . PATH; set +a` restores every value exactly: each is one bash word from
+`bash_word` (single quotes, `'\\''` for a quote, `$'\\xHH'` for invisible or invalid
+bytes). A value with a NUL byte, which no bash variable can hold, is stored base64-encoded
+as `NAME_B64`; the generated scripts decode it.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from capture2code.emit import EmitError
+from capture2code.emit.curl import RUN_HINT, bash_word
+from capture2code.plan import EnvVar, Plan
+from capture2code.template import VAR_NAME
+
+HEADER = (
+    "# capture2code env file: captured SECRETS for the generated script. Keep it private.",
+    f"# Use: {RUN_HINT}",
+)
+
+
+def _assignment(env: EnvVar, value: str) -> str:
+    if not VAR_NAME.fullmatch(env.name):
+        raise EmitError(f"{env.name!r} is not a valid environment variable name")
+    if env.base64:
+        encoded = base64.b64encode(value.encode("utf-8", "surrogateescape")).decode("ascii")
+        return f"{env.name}_B64={bash_word(encoded, bare=False)}"
+    if "\0" in value:
+        raise EmitError(f"the value of {env.name} holds a NUL byte but is not marked base64")
+    return f"{env.name}={bash_word(value, bare=False)}"
+
+
+def env_file(plan: Plan) -> str:
+    lines = [*HEADER]
+    lines += [_assignment(env, env.value) for env in plan.env if env.value is not None]
+    return "\n".join(lines) + "\n"
