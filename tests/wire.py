@@ -112,9 +112,9 @@ def compare(
 
     ref_headers = [(k, v) for k, v in _given(reference.headers, given) if k.lower() not in skip]
     act_headers = [(k, v) for k, v in _given(actual.headers, given) if k.lower() not in skip]
-    if not reference.body and reference.header("content-length") is None:
-        if actual.header("content-length") == b"0":
-            differ("content-length-zero", "sent Content-Length: 0")
+    no_length = not reference.body and reference.header("content-length") is None
+    if no_length and actual.header("content-length") == b"0":
+        differ("content-length-zero", "sent Content-Length: 0")
     if ref_headers != act_headers:
         ref_count = Counter((k.lower(), v) for k, v in ref_headers)
         act_count = Counter((k.lower(), v) for k, v in act_headers)

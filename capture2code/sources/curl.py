@@ -76,7 +76,10 @@ Handler = Callable[[_State, Word | None, bool], None]
 def _text(word: Word) -> Text:
     """A word as a str Text; $VAR references become env Vars."""
     return Text.of(
-        *[Var(p.name) if isinstance(p, EnvRef) else p.decode("utf-8", "surrogateescape") for p in word.parts]
+        *[
+            Var(p.name) if isinstance(p, EnvRef) else p.decode("utf-8", "surrogateescape")
+            for p in word.parts
+        ]
     )
 
 
@@ -98,7 +101,9 @@ def _read_file(state: _State, name: str, word: Word) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InputError(f"cannot read file '{name}': {error.strerror}", word.line, word.col) from None
+        raise InputError(
+            f"cannot read file '{name}': {error.strerror}", word.line, word.col
+        ) from None
 
 
 def _split_text(text: Text, separator: str) -> tuple[Text, Text | None]:
@@ -187,12 +192,12 @@ def _data_option(kind: str) -> Handler:
 def _data_value(state: _State, kind: str, word: Word) -> Text:
     value = _data(word)
     literal = value.literal_bytes() if value.is_literal else None
-    if kind in ("data", "data-ascii", "data-binary", "json") and literal is not None:
-        if literal.startswith(b"@"):
-            content = _read_file(state, literal[1:].decode("utf-8", "surrogateescape"), word)
-            if kind in ("data", "data-ascii"):
-                content = _text_file_data(content)
-            return Text.of(content)
+    reads_file = kind in ("data", "data-ascii", "data-binary", "json")
+    if reads_file and literal is not None and literal.startswith(b"@"):
+        content = _read_file(state, literal[1:].decode("utf-8", "surrogateescape"), word)
+        if kind in ("data", "data-ascii"):
+            content = _text_file_data(content)
+        return Text.of(content)
     if kind == "data-urlencode":
         return _urlencoded(state, word)
     return value
@@ -388,7 +393,9 @@ def _max_redirects(state: _State, word: Word | None, negated: bool) -> None:
     try:
         state.options["max_redirects"] = int(value)
     except ValueError:
-        raise InputError(f"--max-redirs needs a number, not {value!r}", word.line, word.col) from None
+        raise InputError(
+            f"--max-redirs needs a number, not {value!r}", word.line, word.col
+        ) from None
 
 
 def _http_version(version: str) -> Handler:
@@ -737,11 +744,12 @@ def read_curl(text: str, base_dir: Path | None = None) -> CurlResult:
     try:
         commands = split_cmd(text) if looks_like_cmd(text) else split_bash(text)
     except ShellSyntaxError as error:
-        raise InputError(str(error), error.line, error.col) from None
+        raise InputError(error.message, error.line, error.col) from None
+    warnings: list[str] = [w for command in commands if not command.words for w in command.warnings]
+    commands = [command for command in commands if command.words]
     if not commands:
         raise InputError("no curl command found (the input is empty)")
     records: list[Record] = []
-    warnings: list[str] = []
     for command in commands:
         command_records, command_warnings = parse_command(command, base_dir)
         records.extend(command_records)

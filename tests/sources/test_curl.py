@@ -34,10 +34,13 @@ def test_form_files_stay_file_references() -> None:
     body = record_to_dict(record)["request"]["body"]
     assert body == {
         "multipart": [
-            {"name": "logo", "file": "files/avatar.png", "filename": "avatar.png",
-             "type": "image/png"},
-            {"name": "doc", "file": "files/notes.txt", "filename": "a b.txt",
-             "type": "text/plain"},
+            {
+                "name": "logo",
+                "file": "files/avatar.png",
+                "filename": "avatar.png",
+                "type": "image/png",
+            },
+            {"name": "doc", "file": "files/notes.txt", "filename": "a b.txt", "type": "text/plain"},
             {"name": "name", "value": "x", "type": "text/x-name"},
         ]
     }
@@ -94,7 +97,10 @@ def test_bad_commands_are_located(command: str, message: str, col: int) -> None:
 
 
 def test_windows_cmd_export_is_detected() -> None:
-    text = 'curl ^"http://h/a?x=1^&y=2^" ^\r\n  -H ^"X-A: ^%^20^" ^\r\n  --data-raw ^"{^\\^"k^\\^":1}^"'
+    text = (
+        'curl ^"http://h/a?x=1^&y=2^" ^\r\n  -H ^"X-A: ^%^20^" ^\r\n'
+        '  --data-raw ^"{^\\^"k^\\^":1}^"'
+    )
     (record,) = read_curl(text).records
     assert record.request.url == Text.of("http://h/a?x=1&y=2")
     assert record.request.header("x-a") == Text.of("%20")
