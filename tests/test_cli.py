@@ -16,7 +16,9 @@ from tests.recorder import Recorder
 ERROR_LINE = re.compile(r"^capture2code: error: .+\n\Z")
 
 
-def run(*args: str, stdin: bytes = b"", cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, stdin: bytes = b"", cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "capture2code", *args],
         input=stdin,
@@ -73,7 +75,11 @@ def test_missing_file_directory_and_binary_input(tmp_path: Path) -> None:
 
 def test_unwritable_output_is_a_clean_error(tmp_path: Path) -> None:
     result = run(
-        "convert", "--to", "curl", "-o", str(tmp_path / "no" / "such" / "dir.sh"),
+        "convert",
+        "--to",
+        "curl",
+        "-o",
+        str(tmp_path / "no" / "such" / "dir.sh"),
         stdin=b"curl http://h/",
     )
     assert result.returncode == 2
@@ -108,8 +114,9 @@ def test_env_file_replays_captured_credentials(
     (tmp_path / "copied.txt").write_text(command)
     suffix = {"python": "py", "curl": "sh", "http": "http"}[target]
     out = tmp_path / f"replay.{suffix}"
-    result = run("convert", "copied.txt", "--to", target, "-o", out.name, "--env-file", ".env",
-                 cwd=tmp_path)
+    result = run(
+        "convert", "copied.txt", "--to", target, "-o", out.name, "--env-file", ".env", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     script = out.read_text()
     assert secret not in script and "abc123" not in script
@@ -119,11 +126,13 @@ def test_env_file_replays_captured_credentials(
         "python": f"{sys.executable} {out.name}",
         "curl": f"bash {out.name}",
         "http": f"{Path.cwd() / 'node_modules/.bin/httpyac'} send {out.name} --all "
-        "--var AUTHORIZATION=\"$AUTHORIZATION\" --var COOKIE=\"$COOKIE\"",
+        '--var AUTHORIZATION="$AUTHORIZATION" --var COOKIE="$COOKIE"',
     }[target]
     replay = subprocess.run(
         ["bash", "-c", f"set -a; . ./.env; set +a; {runner}"],
-        cwd=tmp_path, capture_output=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
     )
     assert replay.returncode == 0, replay.stderr
@@ -143,7 +152,9 @@ def test_script_without_its_variable_stops_before_sending(
     assert run("convert", "--to", target, "-o", str(out), stdin=command.encode()).returncode == 0
     interpreter = sys.executable if target == "python" else "bash"
     result = subprocess.run(
-        [interpreter, str(out)], capture_output=True, timeout=60,
+        [interpreter, str(out)],
+        capture_output=True,
+        timeout=60,
         env={"PATH": os.environ["PATH"]},
     )
     assert result.returncode != 0

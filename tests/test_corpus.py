@@ -32,6 +32,7 @@ LIMITS: dict[str, dict[str, str]] = {
     "http": {"header-dup": "httpyac collapses repeated header names"},
 }
 
+
 @pytest.fixture(scope="module")
 def corpus_recorder() -> Iterator[Recorder]:
     server = Recorder().start()
@@ -49,7 +50,9 @@ def _command_text(case: Path, recorder: Recorder) -> str:
 def _reference(case: Path, recorder: Recorder, home: Path) -> list[Received]:
     """What the real curl sends for the case (bash; the bash equivalent of a cmd case)."""
     if case not in _references:
-        script = case.with_name(case.stem + ".bash-equivalent.sh") if case.suffix == ".cmd" else case
+        script = (
+            case.with_name(case.stem + ".bash-equivalent.sh") if case.suffix == ".cmd" else case
+        )
         recorder.take()
         subprocess.run(
             ["bash", "-c", _command_text(script, recorder)],
