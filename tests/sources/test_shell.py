@@ -21,12 +21,15 @@ from hypothesis import strategies as st
 from capture2code.sources.shell import Command, EnvRef, ShellSyntaxError, Word, split_bash
 
 DATA = Path(__file__).parent / "data" / "shell"
+CORPUS = Path(__file__).parents[1] / "corpus"
 BASH = "/bin/bash"
 ENV = {
     "LC_ALL": "C.UTF-8",  # bash expands $'\u00e9' only in a UTF-8 locale
     "PATH": "/nonexistent",
     "HOME": "/home/tester",
     "TOKEN": "tok-123",
+    "API_KEY": "key-456",
+    "USER_NAME": "jane",
     "TOKEN_X": "tx",
     "HOST": "api.example.test",
     "SPACED": "a  b*",
@@ -141,7 +144,7 @@ def test_crlf_line_ends_read_as_lf(tmp_path: Path) -> None:
     assert split_bash(text) == lf
 
 
-@pytest.mark.parametrize("path", sorted((DATA / "bash").glob("*.sh")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted((CORPUS / "bash").glob("*.sh")), ids=lambda p: p.stem)
 def test_corpus_commands_split_like_bash(path: Path, tmp_path: Path) -> None:
     assert_like_bash(path.read_text(), tmp_path)
 
