@@ -99,7 +99,7 @@ def build_plan(
         steps.append(Step(record=replace(record, request=request), title=title))
     known = {var.name for var in env}
     origin_vars = [
-        EnvVar(name, f"where requests go (captured: {origin})", default=origin)
+        EnvVar(name, "origin the requests go to", default=origin)
         for origin, name in origins.items()
     ]
     referenced = sorted(

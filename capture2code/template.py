@@ -39,6 +39,9 @@ class Text:
 
     @classmethod
     def of(cls, *pieces: Piece) -> Text:
+        if len(pieces) == 1:  # the common case, kept cheap: one literal or one Var
+            piece = pieces[0]
+            return cls((piece,) if isinstance(piece, Var) or piece else ())
         return cls(_merge(pieces))
 
     def __add__(self, other: Text) -> Text:
@@ -56,10 +59,12 @@ class Text:
 
     @property
     def is_literal(self) -> bool:
-        return not self.vars
+        return not any(isinstance(p, Var) for p in self.pieces)
 
     def literal_str(self) -> str:
         """The value as text; only for a Text without Vars."""
+        if len(self.pieces) == 1 and isinstance(self.pieces[0], str):
+            return self.pieces[0]
         return "".join(_as_str(p) for p in self.pieces)
 
     def literal_bytes(self) -> bytes:

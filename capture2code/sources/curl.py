@@ -75,6 +75,8 @@ Handler = Callable[[_State, Word | None, bool], None]
 
 def _text(word: Word) -> Text:
     """A word as a str Text; $VAR references become env Vars."""
+    if len(word.parts) == 1 and isinstance(word.parts[0], bytes):
+        return Text.of(word.parts[0].decode("utf-8", "surrogateescape"))
     return Text.of(
         *[
             Var(p.name) if isinstance(p, EnvRef) else p.decode("utf-8", "surrogateescape")
@@ -108,7 +110,10 @@ def _read_file(state: _State, name: str, word: Word) -> bytes:
 
 def _split_text(text: Text, separator: str) -> tuple[Text, Text | None]:
     """Split a Text at the first literal occurrence of `separator`."""
-    pieces = list(text.pieces)
+    pieces = text.pieces
+    if len(pieces) == 1 and isinstance(pieces[0], str):
+        before, found, after = pieces[0].partition(separator)
+        return (Text.of(before), Text.of(after)) if found else (text, None)
     for index, piece in enumerate(pieces):
         if isinstance(piece, str) and separator in piece:
             before, _, after = piece.partition(separator)
@@ -175,10 +180,10 @@ def _add_header(state: _State, text: Text, word: Word) -> None:
 
 
 def _lstrip(text: Text) -> Text:
-    pieces = list(text.pieces)
-    if pieces and isinstance(pieces[0], str):
-        pieces[0] = pieces[0].lstrip(" \t")
-    return Text.of(*pieces)
+    first = text.pieces[0] if text.pieces else None
+    if not isinstance(first, str):
+        return text
+    return Text.of(first.lstrip(" \t"), *text.pieces[1:])
 
 
 def _data_option(kind: str) -> Handler:
