@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -35,6 +37,29 @@ Examples:
 
 class UsageFailure(Exception):
     """Bad input already located: message is `<input>[:line[:col]]: what`."""
+
+
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Bad input: one line and exit 2. Anything else: exit 1 without showing values, which
+    may be captured secrets."""
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except UsageFailure as failure:
+            click.echo(f"capture2code: error: {failure}", err=True)
+            sys.exit(2)
+        except Exception as error:  # noqa: BLE001
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            click.echo(
+                f"capture2code: internal error: {type(error).__name__} at "
+                f"{Path(frame.filename).name}:{frame.lineno}; please report it",
+                err=True,
+            )
+            sys.exit(1)
+
+    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,6 +106,7 @@ def main() -> None:
     is_flag=True,
     help="Keep secrets inline in the output (for one-off local use only).",
 )
+@reports_errors
 def convert(
     inputs: tuple[str, ...],
     input_format: str,
@@ -89,36 +115,14 @@ def convert(
     env_file: str | None,
     no_redact: bool,
 ) -> None:
-    try:
-        _convert(inputs or ("-",), input_format, target, output, env_file, no_redact)
-    except UsageFailure as failure:
-        click.echo(f"capture2code: error: {failure}", err=True)
-        sys.exit(2)
-    except Exception as error:  # noqa: BLE001 - last resort: never show captured values
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        click.echo(
-            f"capture2code: internal error: {type(error).__name__} at "
-            f"{Path(frame.filename).name}:{frame.lineno}; please report it",
-            err=True,
-        )
-        sys.exit(1)
-
-
-def _convert(
-    inputs: tuple[str, ...],
-    input_format: str,
-    target: str,
-    output: str | None,
-    env_file: str | None,
-    no_redact: bool,
-) -> None:
-    from capture2code.convert import SourceError, convert
+    from capture2code.convert import SourceError
+    from capture2code.convert import convert as run_conversion
     from capture2code.emit import EmitError
 
-    sources = [_load(name) for name in inputs]
+    sources = [_load(name) for name in inputs or ("-",)]
     names = ", ".join(source.name for source in sources)
     try:
-        conversion = convert(
+        conversion = run_conversion(
             sources, input_format=input_format, target=target, redacted=not no_redact
         )
     except SourceError as error:
