@@ -91,6 +91,8 @@ class Recorder:
                 head = [f"HTTP/1.1 {status} X".encode()]
                 head += [f"{k}: {v}".encode() for k, v in out_headers]
                 head.append(f"Content-Length: {len(body)}".encode())
+                if received.method.upper() == "HEAD":
+                    body = b""  # the length is announced, the body never sent
                 self.wfile.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
                 self.wfile.flush()
                 return (received.header("connection") or b"").lower() != b"close"
