@@ -14,8 +14,8 @@ curl 7.88.1 that shape the calls (checked against the real curl by tests/emit/te
   `Content-Type: application/x-www-form-urlencoded`; one argument is at most 128 KiB
   (Linux MAX_ARG_STRLEN), and `@<(…)` reads a whole process substitution first, so
   Content-Length stays exact. Bodies over 1 MiB get `Expect: 100-continue`.
-- `--head` is the only HEAD that does not wait for a response body; with a body curl
-  needs `-X HEAD`, which waits for a body the server never sends.
+- `--head` is the only HEAD that does not wait for a response body; a HEAD with a body
+  would need `-X HEAD`, which hangs waiting for a body the server never sends: refused.
 - `-F` parts from a pipe are sent chunked, so multipart content comes from real files or
   from the argument itself; inside `-F`, `"…"` quotes a value (`\\` and `\"` escaped).
 """
@@ -250,11 +250,13 @@ def _method_options(request: Request, where: str) -> tuple[list[str], list[str]]
     has_body = request.body is not None
     if method == "HEAD" and not has_body:
         return ["--head"], []
-    notes = []
     if method == "HEAD":
-        notes.append("curl -X HEAD waits for a response body, which a server does not send.")
+        raise EmitError(
+            f"{where}: curl cannot send a HEAD request with a body: -X HEAD waits for a"
+            " response body that the server never sends"
+        )
     implied = "POST" if has_body else "GET"
-    return ([] if method == implied else [f"-X {bash_word(method)}"]), notes
+    return ([] if method == implied else [f"-X {bash_word(method)}"]), []
 
 
 def _header_option(name: str, value: Text, plan: Plan, where: str) -> str:

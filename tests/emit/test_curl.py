@@ -310,11 +310,10 @@ def test_methods_and_implied_bodies(recorder: Recorder, tmp_path: Path) -> None:
     assert all(r.header("Content-Type") is None for r in got)
 
 
-def test_head_with_body_is_sent_with_a_note(recorder: Recorder, tmp_path: Path) -> None:
+def test_head_with_body_is_refused(recorder: Recorder) -> None:
     req = request("HEAD", "/hb", body=Text.of(b"x"))
-    assert "# curl -X HEAD waits for a response body" in emit(plan_for(recorder, req)).text
-    got = sent_one(recorder, tmp_path, req)  # the recorder answers HEAD with a body
-    assert (got.method, got.body) == ("HEAD", b"x")
+    with pytest.raises(EmitError, match="HEAD request with a body"):
+        emit(plan_for(recorder, req))
 
 
 def test_given_content_length_keeps_its_name(recorder: Recorder, tmp_path: Path) -> None:
