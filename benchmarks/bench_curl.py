@@ -10,7 +10,7 @@ whole-process time of one `capture2code convert` next to curlconverter's CLI.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import statistics
 import subprocess
 import sys
@@ -71,17 +71,24 @@ def curlconverter_in_process(items: list[str]) -> list[float]:
         json.dump(items, stream)
     output = subprocess.run(
         ["node", str(HERE / "curlconverter_inprocess.mjs"), stream.name],
-        cwd=HERE, capture_output=True, text=True, check=True,
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     Path(stream.name).unlink()
     return json.loads(output)["python"]
+
+
+# As a user's machine runs it: bytecode cached (some shells here set PYTHONDONTWRITEBYTECODE).
+PROCESS_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def process_time(argv: list[str], text: str) -> float:
     durations = []
     for _ in range(PROCESS_RUNS):
         start = time.perf_counter()
-        subprocess.run(argv, input=text.encode(), capture_output=True, check=True)
+        subprocess.run(argv, input=text.encode(), capture_output=True, check=True, env=PROCESS_ENV)
         durations.append((time.perf_counter() - start) * 1000)
     return statistics.median(durations)
 
@@ -100,16 +107,42 @@ def main() -> None:
     median, p95 = percentiles(curlconverter_in_process(items))
     print(f"  {'curlconverter toPython':<28} {median:8.3f} {p95:8.3f}")
 
-    command = shutil.which("capture2code")
-    ours = [command] if command else [sys.executable, "-m", "capture2code"]
     text = items[0]
     print(f"\nwhole process, one command, median of {PROCESS_RUNS} runs (ms)")
     theirs = process_time([str(baseline), "--language", "python", "-"], text)
-    print(f"  {'curlconverter --language python':<36} {theirs:8.1f}")
-    for target in ("curl", "http", "python"):
-        ours_ms = process_time([*ours, "convert", "--to", target], text)
-        print(f"  {'capture2code convert --to ' + target:<36} {ours_ms:8.1f}"
-              f"   ({ours_ms / theirs:.2f} x curlconverter)")
+    print(f"  {'curlconverter --language python':<44} {theirs:8.1f}")
+    with tempfile.TemporaryDirectory() as folder:
+        installs = {"own venv (as pipx installs it)": own_venv(Path(folder))}
+        installs["this environment"] = this_environment()
+        for where, command in installs.items():
+            for target in ("curl", "http", "python"):
+                ours_ms = process_time([*command, "convert", "--to", target], text)
+                label = f"capture2code --to {target}, {where}"
+                print(f"  {label:<44} {ours_ms:8.1f}   ({ours_ms / theirs:.2f} x curlconverter)")
+
+
+def own_venv(folder: Path) -> list[str]:
+    """capture2code installed alone in a new virtual environment, as `pipx install .` does."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    subprocess.run(
+        [str(folder / "bin" / "pip"), "install", "-q", str(HERE.parent)],
+        check=True,
+        env=PROCESS_ENV,
+        capture_output=True,
+    )
+    return [str(folder / "bin" / "capture2code")]
+
+
+def this_environment() -> list[str]:
+    """The console script beside this interpreter (not a version manager's shim)."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "capture2code")],
+        check=True,
+        env=PROCESS_ENV,
+        stdout=subprocess.DEVNULL,
+    )
+    script = Path(sys.executable).parent / "capture2code"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "capture2code"]
 
 
 if __name__ == "__main__":

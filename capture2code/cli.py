@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +49,8 @@ def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
             click.echo(f"capture2code: error: {failure}", err=True)
             sys.exit(2)
         except Exception as error:  # noqa: BLE001
+            import traceback
+
             frame = traceback.extract_tb(error.__traceback__)[-1]
             click.echo(
                 f"capture2code: internal error: {type(error).__name__} at "
@@ -178,6 +178,8 @@ def _decode(name: str, data: bytes) -> str:
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     """Write through a temporary file in the same folder, so a failure leaves nothing behind."""
+    import tempfile  # only when writing files
+
     try:
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as error:

@@ -8,7 +8,7 @@ and return text; they never see the raw input.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from capture2code.record import Record, record_vars
 from capture2code.template import Text, Var
@@ -94,9 +94,9 @@ def build_plan(
             if origin not in origins:
                 origins[origin] = _origin_var_name(origin, origins)
             url = Text.of(Var(origins[origin]), rest, *url.pieces[1:])
-        request = replace(record.request, url=url)
+        request = record.request.changed(url=url)
         title = f"{request.method} {_path_of(record.request.url)}"
-        steps.append(Step(record=replace(record, request=request), title=title))
+        steps.append(Step(record=record.changed(request), title=title))
     known = {var.name for var in env}
     origin_vars = [
         EnvVar(name, "origin the requests go to", default=origin)

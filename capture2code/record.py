@@ -8,7 +8,6 @@ server ids by `Var`s; on disk a Var is the placeholder `{{NAME}}` (and a capture
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -57,6 +56,20 @@ class Request:
     # omit_headers (client default headers the command removed).
     options: dict[str, Any] = field(default_factory=dict)
 
+    def changed(
+        self, *, url: Text | None = None, headers: list[tuple[str, Text]] | None = None
+    ) -> Request:
+        """A copy with a new URL or headers (dataclasses.replace costs ten times as much,
+        and stages run this for every request)."""
+        return Request(
+            self.method,
+            self.url if url is None else url,
+            self.headers if headers is None else headers,
+            self.body,
+            self.http_version,
+            self.options,
+        )
+
     def header(self, name: str) -> Text | None:
         """The last value of header `name` (case-insensitive), if any."""
         wanted = name.lower()
@@ -83,6 +96,11 @@ class Record:
     source: str = "curl"
     time: str | None = None
     redacted: list[dict[str, str]] = field(default_factory=list)
+
+    def changed(self, request: Request, redacted: list[dict[str, str]] | None = None) -> Record:
+        """A copy with another request (and `redacted` notes)."""
+        notes = self.redacted if redacted is None else redacted
+        return Record(request, self.response, self.id, self.source, self.time, notes)
 
 
 # --- JSON Lines -------------------------------------------------------------------------
@@ -154,6 +172,8 @@ def _bytes_to_json(data: bytes) -> dict[str, str]:
 
 def dumps(record: Record) -> str:
     """One JSON line (no trailing newline); non-ASCII kept as UTF-8 so diffs stay readable."""
+    import json  # only where records are written: a conversion of curl text needs no JSON
+
     return json.dumps(record_to_dict(record), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -244,6 +264,8 @@ def record_from_dict(raw: dict[str, Any]) -> Record:
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[Record]:
     """Records from JSON Lines; blank lines are skipped, anything else malformed is an error."""
+    import json
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -263,4 +285,4 @@ def record_vars(record: Record) -> set[Var]:
         texts.append(request.body)
     elif isinstance(request.body, Multipart):
         texts.extend(p.value for p in request.body.parts if p.value is not None)
-    return {var for text in texts for var in text.vars}
+    return {piece for text in texts for piece in text.pieces if isinstance(piece, Var)}

@@ -7,7 +7,7 @@ per distinct secret value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from capture2code.plan import EnvVar
 from capture2code.record import Record
@@ -69,6 +69,5 @@ def redact(records: list[Record]) -> Redaction:
                 value = Text.of(var)
                 notes.append({"where": f"header:{name.lower()}", "var": var.name})
             headers.append((name, value))
-        request = replace(record.request, headers=headers)
-        redacted.append(replace(record, request=request, redacted=notes))
+        redacted.append(record.changed(record.request.changed(headers=headers), notes))
     return Redaction(redacted, list(names.by_value.values()))

@@ -59,7 +59,10 @@ class Text:
 
     @property
     def is_literal(self) -> bool:
-        return not any(isinstance(p, Var) for p in self.pieces)
+        for piece in self.pieces:  # noqa: SIM110 - a plain loop is faster; runs for every value
+            if isinstance(piece, Var):
+                return False
+        return True
 
     def literal_str(self) -> str:
         """The value as text; only for a Text without Vars."""

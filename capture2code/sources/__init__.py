@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,8 @@ def detect_format(text: str) -> str:
     """`jsonl` when the first non-blank line is a record object, else `curl`."""
     first = next((line for line in text.split("\n") if line.strip()), "")
     if first.lstrip().startswith("{"):
+        import json  # not needed for the usual pasted curl command
+
         try:
             value = json.loads(first)
         except ValueError:

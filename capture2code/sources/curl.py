@@ -85,6 +85,13 @@ def _text(word: Word) -> Text:
     )
 
 
+def _flat(word: Word) -> str | None:
+    """The word as plain text, or None when it refers to a variable."""
+    if any(isinstance(part, EnvRef) for part in word.parts):
+        return None
+    return b"".join(word.parts).decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+
+
 def _data(word: Word) -> Text:
     return _text(word).as_bytes()
 
@@ -144,14 +151,21 @@ def _get(state: _State, word: Word | None, negated: bool) -> None:
 
 def _header(state: _State, word: Word | None, negated: bool) -> None:
     assert word is not None
-    text = _text(word)
-    if text.is_literal and text.literal_str().startswith("@"):
-        content = _read_file(state, text.literal_str()[1:], word)
+    flat = _flat(word)
+    if flat is not None and flat.startswith("@"):
+        content = _read_file(state, flat[1:], word)
         for line in content.decode("utf-8", "surrogateescape").splitlines():
             if line.strip():
                 _add_header(state, Text.of(line), word)
         return
-    _add_header(state, text, word)
+    if flat is not None and ":" in flat and flat[0] not in " \t":
+        # the usual `-H 'Name: value'`, without building intermediate Texts
+        name, _, rest = flat.partition(":")
+        value = rest.lstrip(" \t")
+        if name == name.rstrip(" \t") and value.strip():
+            state.headers.append((name, Text.of(value)))
+            return
+    _add_header(state, _text(word), word)
 
 
 def _add_header(state: _State, text: Text, word: Word) -> None:
@@ -472,8 +486,7 @@ def _option_words(command: Command) -> list[tuple[CurlOption, Word | None, bool,
     while index < len(words):
         word = words[index]
         index += 1
-        raw = _text(word)
-        flat = raw.literal_str() if raw.is_literal else None
+        flat = _flat(word)
         if flat == "--":
             # curl takes every word after `--` as a URL
             resolved.extend((url_option, rest, False, rest) for rest in words[index:])
