@@ -123,7 +123,11 @@ def convert(
     names = ", ".join(source.name for source in sources)
     try:
         conversion = run_conversion(
-            sources, input_format=input_format, target=target, redacted=not no_redact
+            sources,
+            input_format=input_format,
+            target=target,
+            redacted=not no_redact,
+            output_name=Path(output).name if output else None,
         )
     except SourceError as error:
         raise UsageFailure(str(error)) from None

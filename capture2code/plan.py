@@ -50,6 +50,8 @@ class Plan:
     # Lines for the header comment (what was converted, how to run it).
     header: list[str] = field(default_factory=list)
     redacted: bool = True
+    # The name of the file the output goes to, for run instructions and side files' names.
+    output_name: str | None = None
 
     def env_var(self, name: str) -> EnvVar | None:
         return next((var for var in self.env if var.name == name), None)

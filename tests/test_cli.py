@@ -120,6 +120,7 @@ def test_env_file_replays_captured_credentials(
     assert result.returncode == 0, result.stderr
     script = out.read_text()
     assert secret not in script and "abc123" not in script
+    assert out.name in script  # the run instructions name the file as written
     env_file = tmp_path / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     runner = {

@@ -55,7 +55,6 @@ _FLAGS = (
     ("follow_redirects", "--location"),
     ("compressed", "--compressed"),
 )
-RUN_HINT = "set -a; . ./.env; set +a; bash script.sh"
 
 
 # --- bash words -------------------------------------------------------------------------
@@ -186,7 +185,8 @@ def _header_comment(plan: Plan) -> list[str]:
         if env.default is not None:
             facts.append(f"default: {env.default}")
         lines.append(comment(f"  {name}: {'; '.join(facts)}"))
-    lines += ["#", f"# Run: {RUN_HINT}", "# Needs bash and curl 7.76 or newer (--fail-with-body)."]
+    run = f"set -a; . ./.env; set +a; bash {plan.output_name or 'script.sh'}"
+    lines += ["#", f"# Run: {run}", "# Needs bash and curl 7.76 or newer (--fail-with-body)."]
     return lines
 
 

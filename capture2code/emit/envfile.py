@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 
 from capture2code.emit import EmitError
-from capture2code.emit.curl import RUN_HINT, bash_word
+from capture2code.emit.curl import bash_word
 from capture2code.plan import EnvVar, Plan
 from capture2code.template import VAR_NAME
 
 HEADER = (
     "# capture2code env file: captured SECRETS for the generated script. Keep it private.",
-    f"# Use: {RUN_HINT}",
+    "# Use: set -a; . ./<this file>; set +a; then run the generated script.",
 )
 
 

@@ -29,6 +29,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from capture2code.emit import EmitError, Emitted
 from capture2code.plan import Plan, Step
@@ -172,6 +173,7 @@ Segment = bytes | Var | FileRef
 class _Collector:
     """What the steps need from the file as a whole: side files, variables, included files."""
 
+    stem: str = STEM
     files: dict[str, bytes] = field(default_factory=dict)
     uses: dict[str, set[str]] = field(default_factory=dict)
     included: list[str] = field(default_factory=list)
@@ -648,7 +650,7 @@ def multipart_lines(
             lines += inline
         elif value.is_literal:
             segments.append(value.literal_bytes())
-            side = f"{STEM}.step{step}.part{number}"
+            side = f"{collector.stem}.step{step}.part{number}"
             files[side] = value.literal_bytes()
             includes.append(f"./{side}")
             lines.append(f"< ./{side}")
@@ -689,7 +691,7 @@ def _joined(segments: list[Segment]) -> list[Segment]:
 
 
 def emit(plan: Plan) -> Emitted:
-    collector = _Collector()
+    collector = _Collector(Path(plan.output_name).stem if plan.output_name else STEM)
     steps = [_step(number, step, collector) for number, step in enumerate(plan.steps, start=1)]
     lines = [*_header(plan, collector), *_prologue(plan, collector)]
     for step in steps:
@@ -741,7 +743,7 @@ def _headers_and_body(
         return headers, [], notes
     if request.method.upper() in GOT_BODYLESS:
         raise EmitError(f"{where}: httpyac (got) cannot send a {request.method} with a body")
-    side = f"{STEM}.step{number}.body"
+    side = f"{collector.stem}.step{number}.body"
     return headers, body_lines(body.as_bytes(), _mime(headers), collector, side, where), notes
 
 
@@ -792,7 +794,7 @@ def _request_script(method: str, options: dict[str, object]) -> list[str]:
 
 def _header(plan: Plan, collector: _Collector) -> list[str]:
     count = sum(step.skip is None for step in plan.steps)
-    run = f"npx httpyac@{HTTPYAC_VERSION} send {STEM}.http --all --bail"
+    run = f"npx httpyac@{HTTPYAC_VERSION} send {plan.output_name or STEM + '.http'} --all --bail"
     required = [name for name in collector.uses if _default(plan, name) is None]
     lines = [
         f"capture2code: {count} request(s) in JetBrains HTTP Client syntax, run with httpyac.",

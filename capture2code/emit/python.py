@@ -488,7 +488,7 @@ def _header(plan: Plan, env: list[EnvVar]) -> list[str]:
         lines.append(f"#   {_env_name(var)}: {_comment('; '.join(about))}")
     if env:
         lines.append("#")
-    lines.append("# Run: set -a; . ./.env; set +a; python3 script.py")
+    lines.append(f"# Run: set -a; . ./.env; set +a; python3 {plan.output_name or 'script.py'}")
     return lines
 
 

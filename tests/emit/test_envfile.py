@@ -72,7 +72,7 @@ def test_file_shape() -> None:
     plan = Plan([], env=[EnvVar("TOKEN", value="it's"), EnvVar("UNSET")])
     lines = env_file(plan).splitlines()
     assert lines[0].startswith("# capture2code env file") and "SECRETS" in lines[0]
-    assert lines[1] == "# Use: set -a; . ./.env; set +a; bash script.sh"
+    assert lines[1] == "# Use: set -a; . ./<this file>; set +a; then run the generated script."
     assert lines[2:] == ["TOKEN='it'\\''s'"]
 
 

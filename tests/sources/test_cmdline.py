@@ -221,7 +221,10 @@ def test_errors_point_at_the_construct(text: str, message: str, line: int, col: 
 
 def test_looks_like_cmd() -> None:
     assert all(looks_like_cmd(path.read_text()) for path in CMD_FILES)
-    bash_texts = [*sorted((CORPUS / "bash").glob("*.sh")), *sorted((DATA / "rancher").glob("*.txt"))]
+    bash_texts = [
+        *sorted((CORPUS / "bash").glob("*.sh")),
+        *sorted((DATA / "rancher").glob("*.txt")),
+    ]
     assert not any(looks_like_cmd(path.read_text()) for path in bash_texts)
     assert looks_like_cmd("\r\n  curl.exe -s http://h/")
     assert looks_like_cmd("curl http://h/ ^\r\n  -s")
