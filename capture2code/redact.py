@@ -56,18 +56,32 @@ class _Vars:
         return Var(known.name)
 
 
-def redact(records: list[Record]) -> Redaction:
-    names = _Vars()
-    redacted = []
-    for record in records:
+class Redactor:
+    """Redacts records one at a time (a live capture) with one set of variable names: the
+    same secret value gets the same variable in every record."""
+
+    def __init__(self) -> None:
+        self._vars = _Vars()
+
+    @property
+    def env(self) -> list[EnvVar]:
+        """The variables handed out so far, with their captured values."""
+        return list(self._vars.by_value.values())
+
+    def record(self, record: Record) -> Record:
         headers = []
         notes = list(record.redacted)
         for name, value in record.request.headers:
             secret = SECRET_HEADERS.get(name.lower())
             if secret is not None and value.is_literal and value.literal_str():
-                var = names.for_value(value.literal_str(), secret.var, secret.description)
+                var = self._vars.for_value(value.literal_str(), secret.var, secret.description)
                 value = Text.of(var)
                 notes.append({"where": f"header:{name.lower()}", "var": var.name})
             headers.append((name, value))
-        redacted.append(record.changed(record.request.changed(headers=headers), notes))
-    return Redaction(redacted, list(names.by_value.values()))
+        return record.changed(record.request.changed(headers=headers), notes)
+
+
+def redact(records: list[Record]) -> Redaction:
+    redactor = Redactor()
+    redacted = [redactor.record(record) for record in records]
+    return Redaction(redacted, redactor.env)
