@@ -11,13 +11,15 @@ from pathlib import Path
 import click
 
 from capture2code import __version__
-from capture2code.convert import Source
+from capture2code.sources import Source
 
 CONVERT_HELP = """Convert captured requests into a script that sends them again.
 
 INPUT is a file or `-` (standard input, also used when no INPUT is given). It may hold
 one or several curl commands as Chrome or Firefox "Copy as cURL" gives them (bash or
-Windows cmd syntax, also "Copy all as cURL"), or records written by `--to jsonl`.
+Windows cmd syntax, also "Copy all as cURL"), a HAR file (DevTools "Save all as HAR"), a
+mitmproxy flow file (`mitmdump -w`), or records written by `capture2code record` or
+`--to jsonl`.
 
 Secrets (Authorization and Cookie values) become environment variables: the script
 reads them, and `--env-file` writes their captured values (mode 0600). The script sends
@@ -29,6 +31,8 @@ Examples:
   capture2code convert copied.txt --to curl -o replay.sh --env-file .env
   set -a; . ./.env; set +a; bash replay.sh
   capture2code convert copied.txt --to http -o replay.http
+  capture2code convert session.har --to curl -o provision.sh
+  capture2code convert flows.mitm --to http -o provision.http
   BASE_URL=https://staging.example.test python3 replay.py
 """
 
@@ -79,7 +83,7 @@ def main() -> None:
 @click.option(
     "--from",
     "input_format",
-    type=click.Choice(["auto", "curl", "jsonl"]),
+    type=click.Choice(["auto", "curl", "har", "mitm", "jsonl"]),
     default="auto",
     show_default=True,
     help="Input format; auto detects it from the content.",
@@ -154,30 +158,16 @@ def convert(
 
 def _load(name: str) -> Source:
     if name == "-":
-        data = sys.stdin.buffer.read()
-        source_name, base_dir = "<stdin>", Path.cwd()
-    else:
-        path = Path(name)
-        try:
-            data = path.read_bytes()
-        except IsADirectoryError:
-            raise UsageFailure(f"{name}: is a directory") from None
-        except OSError as error:
-            raise UsageFailure(f"{name}: {error.strerror}") from None
-        source_name, base_dir = name, Path.cwd()
-    return Source(source_name, _decode(source_name, data), base_dir)
-
-
-def _decode(name: str, data: bytes) -> str:
-    """Input text: UTF-8 (a BOM is dropped); NUL bytes or invalid UTF-8 mean binary data."""
-    nul = data.find(b"\0")
-    if nul >= 0:
-        raise UsageFailure(f"{name}: binary data (NUL byte at offset {nul}), not a capture")
+        return Source("<stdin>", data=sys.stdin.buffer.read())
+    path = Path(name)
+    if path.is_dir():
+        raise UsageFailure(f"{name}: is a directory")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise UsageFailure(f"{name}:{line}: not UTF-8 text (byte offset {error.start})") from None
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise UsageFailure(f"{name}: {error.strerror}") from None
+    return Source(name, path=path)
 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:

@@ -7,21 +7,13 @@ input and never writes files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from capture2code import __version__
 from capture2code.emit import Emitted, get_emitter
 from capture2code.plan import Plan, build_plan
 from capture2code.record import Record
 from capture2code.redact import redact
-from capture2code.sources import read_input
-
-
-@dataclass
-class Source:
-    name: str  # how messages name it: the path, or <stdin>
-    text: str
-    base_dir: Path  # where `@file` references are resolved
+from capture2code.sources import Source, read_input
 
 
 @dataclass
@@ -42,7 +34,7 @@ def load_records(sources: list[Source], input_format: str) -> tuple[list[Record]
     warnings: list[str] = []
     for source in sources:
         try:
-            parsed = read_input(source.text, input_format, source.base_dir)
+            parsed = read_input(source, input_format)
         except InputError as error:
             raise SourceError(error.located(source.name)) from None
         warnings.extend(f"{source.name}: {warning}" for warning in parsed.warnings)

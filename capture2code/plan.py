@@ -82,6 +82,17 @@ def _path_of(url: Text) -> str:
     return path.split("?", 1)[0]
 
 
+def _skip_or_notes(record: Record) -> tuple[list[str], str | None]:
+    """Why a captured request cannot be replayed, or notes on how it went when captured."""
+    options = record.request.options
+    if options.get("websocket"):
+        count = len(options.get("websocket_messages", []))
+        return [], f"websocket connection with {count} messages: replaying it is not supported"
+    if options.get("error"):
+        return [f"when captured, this request failed: {options['error']}"], None
+    return [], None
+
+
 def build_plan(
     records: list[Record], env: list[EnvVar], *, redacted: bool, header: list[str]
 ) -> Plan:
@@ -98,7 +109,7 @@ def build_plan(
             url = Text.of(Var(origins[origin]), rest, *url.pieces[1:])
         request = record.request.changed(url=url)
         title = f"{request.method} {_path_of(record.request.url)}"
-        steps.append(Step(record=record.changed(request), title=title))
+        steps.append(Step(record.changed(request), title, *_skip_or_notes(record)))
     known = {var.name for var in env}
     origin_vars = [
         EnvVar(name, "origin the requests go to", default=origin)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from capture2code.convert import Source, convert
+from capture2code.convert import convert
+from capture2code.sources import Source
 from tests.recorder import Received, Recorder
 from tests.wire import TALLY, compare, node_target
 
