@@ -156,6 +156,68 @@ def convert(
         _write_atomic(Path(env_file), render_env_file(conversion.plan).encode("utf-8"), 0o600)
 
 
+RECORD_HELP = """Record requests live through mitmproxy while you click through a web console.
+
+Starts mitmdump with the capture2code addon on 127.0.0.1, shows how to point a browser at
+it, counts the requests as they complete, and writes each one (secrets redacted; their
+values go to OUTPUT.env, mode 0600) to OUTPUT. Ctrl-C stops it and prints the command to
+run next. Arguments after `--` go to mitmdump.
+
+\b
+Examples:
+  capture2code record -o rancher.jsonl --host rancher.example.test
+  capture2code record --script provision.py --to python    # the script follows your clicks
+  capture2code convert rancher.jsonl --to python -o provision.py
+"""
+
+
+@main.command(help=RECORD_HELP)
+@click.option("-p", "--port", type=int, default=8080, show_default=True, help="Proxy port.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="capture.jsonl",
+    show_default=True,
+    help="Records file (JSON Lines).",
+)
+@click.option("--host", "hosts", multiple=True, help="Record only this host (repeatable).")
+@click.option(
+    "--script", type=click.Path(dir_okay=False), help="Keep this script regenerated as you click."
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["python", "curl", "http"]),
+    default="python",
+    show_default=True,
+    help="Language of --script.",
+)
+@click.argument("mitmdump_args", nargs=-1, type=click.UNPROCESSED)
+@reports_errors
+def record(
+    port: int,
+    output: str,
+    hosts: tuple[str, ...],
+    script: str | None,
+    target: str,
+    mitmdump_args: tuple[str, ...],
+) -> None:
+    from capture2code.capture import run_record
+
+    code = run_record(
+        port=port,
+        output=Path(output),
+        hosts=list(hosts),
+        script=Path(script) if script else None,
+        target=target,
+        mitmdump_args=list(mitmdump_args),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+    sys.exit(code)
+
+
 def _load(name: str) -> Source:
     if name == "-":
         return Source("<stdin>", data=sys.stdin.buffer.read())

@@ -94,9 +94,15 @@ def _skip_or_notes(record: Record) -> tuple[list[str], str | None]:
 
 
 def build_plan(
-    records: list[Record], env: list[EnvVar], *, redacted: bool, header: list[str]
+    records: list[Record],
+    env: list[EnvVar],
+    *,
+    redacted: bool,
+    header: list[str],
+    captured: dict[str, str] | None = None,
 ) -> Plan:
-    """Steps from records, each URL's origin read from BASE_URL (BASE_URL_<HOST> for more)."""
+    """Steps from records, each URL's origin read from BASE_URL (BASE_URL_<HOST> for more).
+    `captured`: values of variables the records already refer to (a capture's env file)."""
     origins: dict[str, str] = {}
     steps = []
     for record in records:
@@ -120,5 +126,14 @@ def build_plan(
         - known
         - set(origins.values())
     )
-    user_vars = [EnvVar(name, f"referenced as ${name} in the input") for name in referenced]
+    captured = captured or {}
+    where = {note["var"]: note.get("where", "") for r in records for note in r.redacted}
+    user_vars = [
+        (
+            EnvVar(name, f"captured in {where[name]}", value=captured.get(name))
+            if name in where
+            else EnvVar(name, f"referenced as ${name} in the input", value=captured.get(name))
+        )
+        for name in referenced
+    ]
     return Plan(steps, [*origin_vars, *user_vars, *env], header, redacted)

@@ -171,3 +171,28 @@ def test_jsonl_round_trip_through_convert(tmp_path: Path) -> None:
     second = run("convert", str(tmp_path / "records.jsonl"), "--to", "jsonl", "--no-redact")
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
+
+
+def test_records_file_brings_its_captured_values_to_the_env_file(tmp_path: Path) -> None:
+    record = (
+        '{"v":1,"id":1,"source":"addon","request":{"method":"GET","url":"http://h/a",'
+        '"headers":[["Authorization","{{AUTHORIZATION}}"]],"options":{}},'
+        '"redacted":[{"where":"header:authorization","var":"AUTHORIZATION"}]}\n'
+    )
+    (tmp_path / "capture.jsonl").write_text(record)
+    (tmp_path / "capture.jsonl.env").write_text("AUTHORIZATION='Bearer it'\\''s'\n")
+    result = run(
+        "convert",
+        "capture.jsonl",
+        "--to",
+        "curl",
+        "-o",
+        "replay.sh",
+        "--env-file",
+        ".env",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Bearer" not in (tmp_path / "replay.sh").read_text()
+    assert "header:authorization" in (tmp_path / "replay.sh").read_text()
+    assert "AUTHORIZATION='Bearer it'\\''s'" in (tmp_path / ".env").read_text()
