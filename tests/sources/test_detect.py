@@ -24,7 +24,7 @@ RECORD = (
         (RECORD.encode() + b"\n", "jsonl"),
         (b"348:4:type;4:http;", "mitm"),
         (b"curl 'http://h/' -H 'a: b'", "curl"),
-        (b'curl -d \'{"request": 1}\' http://h/', "curl"),
+        (b"curl -d '{\"request\": 1}' http://h/", "curl"),
         (b"", "curl"),
     ],
 )
