@@ -174,7 +174,14 @@ def dumps(record: Record) -> str:
     """One JSON line (no trailing newline); non-ASCII kept as UTF-8 so diffs stay readable."""
     import json  # only where records are written: a conversion of curl text needs no JSON
 
-    return json.dumps(record_to_dict(record), ensure_ascii=False, separators=(",", ":"))
+    data = record_to_dict(record)
+    line = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # bytes that are not UTF-8 (a header as captured) travel as \udcXX escapes
+        line = json.dumps(data, separators=(",", ":"))
+    return line
 
 
 def write_jsonl(records: Iterable[Record], stream: IO[str]) -> None:
