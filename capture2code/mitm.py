@@ -281,6 +281,10 @@ def _websocket_messages(
     return out, False
 
 
+# Headers a client sends to the proxy itself, never to the server: a replay must not send them.
+_TO_THE_PROXY = frozenset({b"proxy-connection", b"proxy-authorization"})
+
+
 def parts_to_record(
     parts: FlowParts, record_id: int, body_cap: int = 1_000_000, *, source: str = "addon"
 ) -> Record:
@@ -304,7 +308,7 @@ def parts_to_record(
     headers = [
         (_str(name), Text.of(_str(value)))
         for name, value in request.headers
-        if not name.startswith(b":")
+        if not name.startswith(b":") and name.lower() not in _TO_THE_PROXY
     ]
     version = _str(request.http_version)
     return Record(

@@ -108,12 +108,16 @@ def build_plan(
     for record in records:
         url = record.request.url
         split = _origin_of(url)
+        headers = record.request.headers
         if split is not None:
             origin, rest = split
             if origin not in origins:
                 origins[origin] = _origin_var_name(origin, origins)
             url = Text.of(Var(origins[origin]), rest, *url.pieces[1:])
-        request = record.request.changed(url=url)
+            # A Host header naming the captured origin must follow BASE_URL: the client sets it.
+            authority = Text.of(origin.split("://", 1)[1])
+            headers = [(k, v) for k, v in headers if k.lower() != "host" or v != authority]
+        request = record.request.changed(url=url, headers=headers)
         title = f"{request.method} {_path_of(record.request.url)}"
         steps.append(Step(record.changed(request), title, *_skip_or_notes(record)))
     known = {var.name for var in env}
