@@ -21,9 +21,9 @@ Windows cmd syntax, also "Copy all as cURL"), a HAR file (DevTools "Save all as 
 mitmproxy flow file (`mitmdump -w`), or records written by `capture2code record` or
 `--to jsonl`.
 
-Secrets (Authorization and Cookie values) become environment variables: the script
-reads them, and `--env-file` writes their captured values (mode 0600). The script sends
-to the captured origin unless BASE_URL is set.
+Secrets (tokens, session cookies, passwords, keys; in headers, URLs and bodies) become
+environment variables: the script reads them, and `--env-file` writes their captured
+values (mode 0600). The script sends to the captured origin unless BASE_URL is set.
 
 \b
 Examples:

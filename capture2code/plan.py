@@ -63,8 +63,8 @@ def _origin_of(url: Text) -> tuple[str, str] | None:
     if not isinstance(first, str):
         return None
     match = _ORIGIN.match(first)
-    if match is None:
-        return None
+    if match is None or "@" in match.group(0):
+        return None  # userinfo stays in the URL as captured, never in a BASE_URL default
     return match.group(0), first[match.end() :]
 
 

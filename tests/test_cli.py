@@ -126,8 +126,7 @@ def test_env_file_replays_captured_credentials(
     runner = {
         "python": f"{sys.executable} {out.name}",
         "curl": f"bash {out.name}",
-        "http": f"{Path.cwd() / 'node_modules/.bin/httpyac'} send {out.name} --all "
-        '--var AUTHORIZATION="$AUTHORIZATION" --var COOKIE="$COOKIE"',
+        "http": f"{Path.cwd() / 'node_modules/.bin/httpyac'} send {out.name} --all",
     }[target]
     replay = subprocess.run(
         ["bash", "-c", f"set -a; . ./.env; set +a; {runner}"],
@@ -159,7 +158,7 @@ def test_script_without_its_variable_stops_before_sending(
         env={"PATH": os.environ["PATH"]},
     )
     assert result.returncode != 0
-    assert b"AUTHORIZATION" in result.stderr
+    assert b"API_TOKEN" in result.stderr
     assert recorder.take() == []
 
 

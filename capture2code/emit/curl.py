@@ -174,7 +174,8 @@ def _header_comment(plan: Plan) -> list[str]:
     lines = [comment(line) for line in plan.header]
     if not plan.redacted:
         lines.append("# Secrets are written into this script (--no-redact): keep it private.")
-    listed = [*plan.env, *(EnvVar(v.name) for v in _used_vars(plan) if not plan.env_var(v.name))]
+    # only what the steps use: secrets found in responses alone are not the script's to read
+    listed = [plan.env_var(v.name) or EnvVar(v.name) for v in _used_vars(plan)]
     if listed:
         lines += ["#", "# Environment variables:"]
     for env in listed:
