@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from capture2code.filters import is_static
-from capture2code.record import Record, Request, Response, dumps, record_to_dict
+from capture2code.record import (
+    PROXY_ONLY_HEADERS,
+    Record,
+    Request,
+    Response,
+    dumps,
+    record_to_dict,
+)
 from capture2code.template import Text
 
 if TYPE_CHECKING:
@@ -281,10 +288,6 @@ def _websocket_messages(
     return out, False
 
 
-# Headers a client sends to the proxy itself, never to the server: a replay must not send them.
-_TO_THE_PROXY = frozenset({b"proxy-connection", b"proxy-authorization"})
-
-
 def parts_to_record(
     parts: FlowParts, record_id: int, body_cap: int = 1_000_000, *, source: str = "addon"
 ) -> Record:
@@ -308,7 +311,7 @@ def parts_to_record(
     headers = [
         (_str(name), Text.of(_str(value)))
         for name, value in request.headers
-        if not name.startswith(b":") and name.lower() not in _TO_THE_PROXY
+        if not name.startswith(b":") and _str(name).lower() not in PROXY_ONLY_HEADERS
     ]
     version = _str(request.http_version)
     return Record(

@@ -17,6 +17,11 @@ from capture2code.template import Text, Var, VarKind, from_placeholders, to_plac
 SCHEMA_VERSION = 1
 
 
+# Headers a client sends to its proxy, never to the server: a record of a request through
+# a proxy (the addon, mitmproxy's HAR) must not make the replay send them.
+PROXY_ONLY_HEADERS = frozenset({"proxy-connection", "proxy-authorization"})
+
+
 class RecordError(ValueError):
     """A records file that does not follow the schema; `line` is 1-based."""
 
