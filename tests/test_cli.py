@@ -195,3 +195,24 @@ def test_records_file_brings_its_captured_values_to_the_env_file(tmp_path: Path)
     assert "Bearer" not in (tmp_path / "replay.sh").read_text()
     assert "header:authorization" in (tmp_path / "replay.sh").read_text()
     assert "AUTHORIZATION='Bearer it'\\''s'" in (tmp_path / ".env").read_text()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"log": {"version": "1.2", "entries": [{"request": {"method": "GET", "url"', "HAR"),
+        (b'{"log": {"entries": [}}', ""),
+        (b'{"log": 1}', ""),
+        (b"12:3:abc,}", ""),
+    ],
+    ids=["truncated HAR", "invalid JSON", "JSON that is not HAR", "foreign flow file"],
+)
+def test_bad_captures_are_one_line_exit_2(data: bytes, message: str, tmp_path: Path) -> None:
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(data)
+    result = run("convert", str(capture), "--to", "python", "-o", str(tmp_path / "out.py"))
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert ERROR_LINE.match(stderr) and f"{capture}" in stderr and message in stderr, stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "out.py").exists()
