@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from capture2code.files import replace_file
+
 LISTEN_HOST = "127.0.0.1"
 # mitmdump loads addons from a script file. This one lives in a temporary folder for the
 # capture, so `record` works from a wheel install too, where the repository's
@@ -177,18 +179,6 @@ class ScriptKeeper:
         if message not in self.reported:
             self.reported.add(message)
             print(f"capture2code: warning: {message}", file=self.err, flush=True)
-
-
-def replace_file(path: Path, data: bytes, mode: int) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 # ANSI "erase to the end of the line": what a longer line before, or an echoed ^C, left.

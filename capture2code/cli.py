@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -233,18 +232,9 @@ def _load(name: str) -> Source:
 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write through a temporary file in the same folder, so a failure leaves nothing behind."""
-    import tempfile  # only when writing files
+    from capture2code.files import replace_file
 
     try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        replace_file(path, data, mode)
     except OSError as error:
         raise UsageFailure(f"{path}: cannot write: {error.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -32,7 +32,6 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import weakref
 import zlib
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from capture2code.files import replace_file
 from capture2code.filters import is_static
 from capture2code.record import (
     PROXY_ONLY_HEADERS,
@@ -383,20 +383,6 @@ def in_scope(url: str, hosts: Sequence[str]) -> bool:
     return False
 
 
-def _replace_file(path: Path, data: bytes, mode: int) -> None:
-    """Write through a temporary file in the same folder and rename: readers never see a
-    half-written file."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def encode_line(record: Record) -> bytes:
     """One JSON line. `dumps` keeps non-ASCII as UTF-8; a value with bytes that are not
     UTF-8 (kept as surrogates) cannot be UTF-8, so that record is written with JSON's
@@ -437,7 +423,7 @@ class Writer:
         from capture2code.plan import Plan
 
         text = env_file(Plan([], env=self.redactor.env))
-        _replace_file(self.env_path, text.encode("utf-8", "surrogateescape"), 0o600)
+        replace_file(self.env_path, text.encode("utf-8", "surrogateescape"), 0o600)
 
 
 # The addon -> writer pipe: messages of (length, pickle). The writer gets
