@@ -30,10 +30,10 @@ from capture2code.convert import convert
 from capture2code.record import Record, read_jsonl
 from capture2code.sources import Source
 from capture2code.template import Text
+from tests.captured import resolved, sourced_env
 from tests.runners import curl as curl_runner
 from tests.runners import http as http_runner
 from tests.runners import python as python_runner
-from tests.test_record_command import resolved, sourced_env
 from tests.webapp import Mutation, WebApp
 
 ADDON = Path(__file__).parent.parent / "addons" / "capture2code.py"

@@ -29,7 +29,7 @@ from capture2code.capture import (
 )
 from capture2code.emit import Emitted
 from capture2code.record import read_jsonl
-from capture2code.template import Text, Var
+from tests.captured import resolved, sourced_env
 from tests.recorder import Recorder
 from tests.runners import python as python_runner
 
@@ -161,27 +161,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def sourced_env(path: Path) -> dict[str, str]:
-    """The variables a bash-sourceable env file sets, as bash itself reads them."""
-    script = 'set -a; . "$1"; set +a; env -0'
-    before = subprocess.run(
-        ["bash", "-c", "env -0"], capture_output=True, check=True, env={}
-    ).stdout.split(b"\0")
-    after = subprocess.run(
-        ["bash", "-c", script, "bash", str(path)], capture_output=True, check=True, env={}
-    ).stdout.split(b"\0")
-    return dict(item.decode().split("=", 1) for item in after if item and item not in before)
-
-
-def resolved(text: Text, env: dict[str, str]) -> bytes:
-    """A record's Text with its variables set from `env`: what a script sends."""
-    pieces = [env[piece.name] if isinstance(piece, Var) else piece for piece in text.pieces]
-    return b"".join(
-        piece if isinstance(piece, bytes) else piece.encode("utf-8", "surrogateescape")
-        for piece in pieces
-    )
 
 
 def test_records_through_the_proxy_and_prints_the_next_command(
