@@ -9,9 +9,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from capture2code.record import Record, record_vars
 from capture2code.template import Text, Var
+
+Mode = Literal["faithful", "provision"]
+# A JSON path into a response body: object keys and list indexes.
+JsonPath = tuple[str | int, ...]
+
+# Derived forms of an extracted value that requests use (Rancher names one object
+# `ns:name` in /v3 and `ns/name` in /v1). Every emitter implements each one exactly:
+DERIVATIONS: dict[str, str] = {
+    "colon_to_slash": "the first ':' replaced by '/'",
+    "slash_to_colon": "the first '/' replaced by ':'",
+    "name": "the part after the last ':' or '/' (the whole value if it has neither)",
+}
 
 _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
@@ -33,6 +46,63 @@ class EnvVar:
     base64: bool = False
 
 
+@dataclass(frozen=True)
+class Param:
+    """A value the user typed when capturing (a name in a create call) that the script takes
+    as an option: command line `option` first, then the environment variable `name`, then
+    `default` (the captured value). Requests refer to it as `Var(name, "param")`."""
+
+    name: str  # CLUSTER_NAME: the Var name and the environment variable
+    option: str  # --cluster-name
+    default: str
+    description: str  # "name of the cluster (POST /v3/cluster)"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """A value this step's response provides to later steps, which refer to it as
+    `Var(var, "extracted")`. Read from the JSON body at `path`, or from response header
+    `header` when that is set; then turned into `derive` form (DERIVATIONS) if set. A
+    missing field stops the script with a message naming the step and the path."""
+
+    var: str
+    path: JsonPath = ()
+    header: str | None = None
+    derive: str | None = None
+    # For the step's comment: what the value is and how it was found ("id of the cluster
+    # created here"; "inferred from the API's id shape: the capture has no responses").
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Send this step's request again until its JSON response holds a value at `path` (not
+    missing, null, "", [] or {}): at most WAIT_TIMEOUT seconds (default 600), every
+    WAIT_INTERVAL seconds (default 5); both are script options / environment variables."""
+
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class SavedSecret:
+    """A secret the server returns (a kubeconfig, a registration command): the script writes
+    the string at `path` in the JSON response to `filename` (mode 0600, in the working
+    directory) and prints only the file name."""
+
+    path: JsonPath
+    filename: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a step creates, for the summary the script prints at the end."""
+
+    type: str  # "cluster", "node template"
+    name: Text | None = None  # literal or a param Var
+    id_var: str | None = None  # the extracted Var that holds its id
+
+
 @dataclass
 class Step:
     record: Record
@@ -41,6 +111,10 @@ class Step:
     notes: list[str] = field(default_factory=list)
     # Set when the step cannot be replayed (a websocket): emitters write it as a comment.
     skip: str | None = None
+    extracts: list[Extraction] = field(default_factory=list)
+    wait: Wait | None = None
+    saves: list[SavedSecret] = field(default_factory=list)
+    creates: Created | None = None
 
 
 @dataclass
@@ -52,6 +126,8 @@ class Plan:
     redacted: bool = True
     # The name of the file the output goes to, for run instructions and side files' names.
     output_name: str | None = None
+    params: list[Param] = field(default_factory=list)
+    mode: Mode = "faithful"
 
     def env_var(self, name: str) -> EnvVar | None:
         return next((var for var in self.env if var.name == name), None)
