@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from capture2code.provision import ProvisionOptions
 
 from capture2code import __version__
 from capture2code.sources import Source
@@ -24,6 +29,17 @@ Secrets (tokens, session cookies, passwords, keys; in headers, URLs and bodies) 
 environment variables: the script reads them, and `--env-file` writes their captured
 values (mode 0600). The script sends to the captured origin unless BASE_URL is set.
 
+Two modes. Faithful (the default for one pasted curl command) sends exactly the captured
+requests. Provisioning (the default for several commands, HAR, flow and records files)
+does the same work again on any server: noise is dropped (see `capture2code show`), ids
+the server made are read from its responses, names you typed become options
+(--cluster-name), the browser session becomes `Authorization: Bearer $RANCHER_TOKEN`
+and the login call is dropped.
+
+Filtering, in this order: --exclude drops, --include keeps, --all-requests keeps
+everything, then the noise rules; a read (GET) is kept when a later kept request uses
+its response.
+
 \b
 Examples:
   capture2code convert --to python < copied.txt
@@ -33,7 +49,72 @@ Examples:
   capture2code convert session.har --to curl -o provision.sh
   capture2code convert flows.mitm --to http -o provision.http
   BASE_URL=https://staging.example.test python3 replay.py
+  capture2code convert session.har -o provision.py --env-file .env
+  python3 provision.py --cluster-name demo2
+  capture2code convert session.har --faithful --to curl   # replay exactly, login and all
 """
+
+
+HTTP_CLIENT_ENV = "http-client.private.env.json"
+
+
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The noise filter's overrides, shared by `convert` and `show`."""
+    for option in reversed(
+        (
+            click.option(
+                "--host",
+                "hosts",
+                multiple=True,
+                help="The API's host (repeatable); default: inferred.",
+            ),
+            click.option(
+                "--include", metavar="REGEX", help='Keep requests whose "METHOD URL" matches.'
+            ),
+            click.option(
+                "--exclude", metavar="REGEX", help='Drop requests whose "METHOD URL" matches.'
+            ),
+            click.option(
+                "--all-requests",
+                "--no-filter",
+                "all_requests",
+                is_flag=True,
+                help="Keep every request (no noise filter).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _pattern(option: str, value: str | None) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise UsageFailure(f"{option} {value!r}: not a valid regular expression: {error}") from None
+
+
+def _provision_options(
+    hosts: tuple[str, ...],
+    include: str | None,
+    exclude: str | None,
+    all_requests: bool,
+    **switches: bool,
+) -> ProvisionOptions:
+    from capture2code.filters import FilterOptions
+    from capture2code.provision import ProvisionOptions
+
+    return ProvisionOptions(
+        FilterOptions(
+            hosts=hosts,
+            include=_pattern("--include", include),
+            exclude=_pattern("--exclude", exclude),
+            all_requests=all_requests,
+        ),
+        **switches,
+    )
 
 
 class UsageFailure(Exception):
@@ -109,6 +190,24 @@ def main() -> None:
     is_flag=True,
     help="Keep secrets inline in the output (for one-off local use only).",
 )
+@click.option(
+    "--faithful",
+    "mode",
+    flag_value="faithful",
+    help="Send exactly the captured requests (secrets still moved to variables).",
+)
+@click.option(
+    "--provision",
+    "mode",
+    flag_value="provision",
+    help="Repeat the work on any server: drop noise, chain ids, use an API token.",
+)
+@click.option("--keep-login", is_flag=True, help="Keep the login call; use its token.")
+@click.option(
+    "--keep-session-auth", is_flag=True, help="Keep the browser session's cookies and CSRF header."
+)
+@click.option("--no-chain", is_flag=True, help="Keep captured ids literal (no extraction).")
+@filter_options
 @reports_errors
 def convert(
     inputs: tuple[str, ...],
@@ -117,6 +216,14 @@ def convert(
     output: str | None,
     env_file: str | None,
     no_redact: bool,
+    mode: str | None,
+    keep_login: bool,
+    keep_session_auth: bool,
+    no_chain: bool,
+    hosts: tuple[str, ...],
+    include: str | None,
+    exclude: str | None,
+    all_requests: bool,
 ) -> None:
     from capture2code.convert import SourceError
     from capture2code.convert import convert as run_conversion
@@ -131,6 +238,16 @@ def convert(
             target=target,
             redacted=not no_redact,
             output_name=Path(output).name if output else None,
+            mode=mode,  # type: ignore[arg-type]
+            options=_provision_options(
+                hosts,
+                include,
+                exclude,
+                all_requests,
+                chain=not no_chain,
+                keep_login=keep_login,
+                keep_session_auth=keep_session_auth,
+            ),
         )
     except SourceError as error:
         raise UsageFailure(str(error)) from None
@@ -153,6 +270,11 @@ def convert(
         from capture2code.emit.envfile import env_file as render_env_file
 
         _write_atomic(Path(env_file), render_env_file(conversion.plan).encode("utf-8"), 0o600)
+        if target == "http":
+            from capture2code.emit.envfile import http_client_env
+
+            beside = (Path(output).parent if output else Path(".")) / HTTP_CLIENT_ENV
+            _write_atomic(beside, http_client_env(conversion.plan).encode("utf-8"), 0o600)
 
 
 RECORD_HELP = """Record requests live through mitmproxy while you click through a web console.
@@ -215,6 +337,58 @@ def record(
         err=sys.stderr,
     )
     sys.exit(code)
+
+
+SHOW_HELP = """Show what a conversion keeps and why, or the secrets it found.
+
+The table lists every request of INPUT: its number, method, path, status, and whether
+provisioning mode keeps it, with the reason. `--secrets` lists each secret found instead:
+the variable it becomes and where it was, never its value.
+
+\b
+Examples:
+  capture2code show session.har
+  capture2code show session.har --secrets
+  capture2code show session.har --include '/v3/nodepools'
+"""
+
+
+@main.command(help=SHOW_HELP)
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@click.option(
+    "--from",
+    "input_format",
+    type=click.Choice(["auto", "curl", "har", "mitm", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it from the content.",
+)
+@click.option("--secrets", is_flag=True, help="List the secrets found (names, not values).")
+@filter_options
+@reports_errors
+def show(
+    inputs: tuple[str, ...],
+    input_format: str,
+    secrets: bool,
+    hosts: tuple[str, ...],
+    include: str | None,
+    exclude: str | None,
+    all_requests: bool,
+) -> None:
+    from capture2code.convert import SourceError
+    from capture2code.convert import show as render
+
+    sources = [_load(name) for name in inputs or ("-",)]
+    try:
+        text = render(
+            sources,
+            input_format=input_format,
+            secrets=secrets,
+            options=_provision_options(hosts, include, exclude, all_requests),
+        )
+    except SourceError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 def _load(name: str) -> Source:

@@ -110,19 +110,16 @@ def _shell_name(var: Var, plan: Plan) -> str:
     return f"{var.name}_B64" if _is_base64(var, plan) else var.name
 
 
-def _check_var(var: Var, where: str) -> None:
-    if var.kind != "env":
-        raise EmitError(
-            f"{where}: variable {var.name} is {var.kind!r}; the curl emitter reads only "
-            "environment variables"
-        )
-    if not VAR_NAME.fullmatch(var.name):
-        raise EmitError(f"{where}: {var.name!r} is not a valid environment variable name")
+def _check_name(name: str, where: str) -> None:
+    if not VAR_NAME.fullmatch(name):
+        raise EmitError(f"{where}: {name!r} is not a valid environment variable name")
+    if name in _RESERVED:
+        raise EmitError(f"{where}: the variable name {name} is one the script uses itself")
 
 
 def _is_base64(var: Var, plan: Plan) -> bool:
     env = plan.env_var(var.name)
-    return env is not None and env.base64
+    return var.kind == "env" and env is not None and env.base64
 
 
 def _word(text: Text, plan: Plan, where: str) -> str:
@@ -130,7 +127,7 @@ def _word(text: Text, plan: Plan, where: str) -> str:
     words = []
     for piece in text:
         if isinstance(piece, Var):
-            _check_var(piece, where)
+            _check_name(piece.name, where)
             if _is_base64(piece, plan):
                 raise EmitError(
                     f"{where}: variable {piece.name} holds NUL bytes, which only a body can carry"
@@ -143,11 +140,58 @@ def _word(text: Text, plan: Plan, where: str) -> str:
     return "".join(words) or "''"
 
 
-def _used_vars(plan: Plan) -> list[Var]:
-    """Env Vars the sent steps refer to: plan.env order first, then by name."""
-    used = {var for step in plan.steps if not step.skip for var in record_vars(step.record)}
-    order = {env.name: index for index, env in enumerate(plan.env)}
+def _literal_word(value: str, where: str) -> str:
+    try:
+        return bash_word(value)
+    except ValueError:
+        raise EmitError(f"{where}: a NUL byte cannot be in {value!r}") from None
+
+
+def _step_vars(step: Step) -> set[Var]:
+    named = step.creates.name if step.creates and step.creates.name else Text()
+    return record_vars(step.record) | set(named.vars)
+
+
+def _check_sources(plan: Plan) -> None:
+    """Every param Var has its Param; every extracted Var is set by an earlier sent step."""
+    params = {param.name for param in plan.params}
+    extracted: set[str] = set()
+    for number, step in enumerate(plan.steps, 1):
+        if step.skip:
+            continue
+        where = f"step {number} ({step.title})"
+        for var in sorted(_step_vars(step), key=lambda var: var.name):
+            if var.kind == "param" and var.name not in params:
+                raise EmitError(f"{where}: parameter {var.name} is not among the plan's params")
+            if var.kind == "extracted" and var.name not in extracted:
+                raise EmitError(
+                    f"{where}: variable {var.name} is 'extracted' but no earlier step sets it"
+                )
+        for extraction in step.extracts:
+            _check_name(extraction.var, where)
+        extracted |= {extraction.var for extraction in step.extracts}
+        id_var = step.creates.id_var if step.creates else None
+        if id_var is not None and id_var not in extracted:
+            raise EmitError(f"{where}: the id of what it creates, {id_var}, is never extracted")
+
+
+def _used_vars(plan: Plan, kind: str) -> list[Var]:
+    """Vars of one kind that the sent steps refer to: plan order first, then by name."""
+    used = {
+        var
+        for step in plan.steps
+        if not step.skip
+        for var in _step_vars(step)
+        if var.kind == kind
+    }
+    declared = [*plan.env] if kind == "env" else [*plan.params]
+    order = {item.name: index for index, item in enumerate(declared)}
     return sorted(used, key=lambda var: (order.get(var.name, len(order)), var.name))
+
+
+def _params(plan: Plan) -> list[Param]:
+    used = {var.name for var in _used_vars(plan, "param")}
+    return [param for param in plan.params if param.name in used]
 
 
 def _message(description: str) -> str:
@@ -155,7 +199,7 @@ def _message(description: str) -> str:
 
 
 def _env_line(var: Var, plan: Plan) -> str:
-    _check_var(var, "environment")
+    _check_name(var.name, "environment")
     env = plan.env_var(var.name) or EnvVar(var.name)
     name = _shell_name(var, plan)
     if env.default is not None:
@@ -170,12 +214,36 @@ def _env_line(var: Var, plan: Plan) -> str:
     return f': "${{{name}:?{hint}}}"'
 
 
+def _param_line(param: Param) -> str:
+    _check_name(param.name, "parameters")
+    default = _literal_word(param.default, f"the default of parameter {param.name}")
+    return f"{param.name}=${{{param.name}:-{default}}}"
+
+
+def _needs_jq(plan: Plan) -> bool:
+    return any(s.extracts or s.wait or s.saves for s in plan.steps if not s.skip)
+
+
+def _waits(plan: Plan) -> bool:
+    return any(step.wait for step in plan.steps if not step.skip)
+
+
+def _settings(plan: Plan) -> list[str]:
+    """Lines that check and set every value the script reads, before any request."""
+    lines = [_JQ_CHECK] if _needs_jq(plan) else []
+    lines += [_env_line(var, plan) for var in _used_vars(plan, "env")]
+    lines += [_param_line(param) for param in _params(plan)]
+    if _waits(plan):
+        lines += _WAIT_SETTINGS
+    return lines
+
+
 def _header_comment(plan: Plan) -> list[str]:
     lines = [comment(line) for line in plan.header]
     if not plan.redacted:
         lines.append("# Secrets are written into this script (--no-redact): keep it private.")
     # only what the steps use: secrets found in responses alone are not the script's to read
-    listed = [plan.env_var(v.name) or EnvVar(v.name) for v in _used_vars(plan)]
+    listed = [plan.env_var(v.name) or EnvVar(v.name) for v in _used_vars(plan, "env")]
     if listed:
         lines += ["#", "# Environment variables:"]
     for env in listed:
@@ -186,8 +254,22 @@ def _header_comment(plan: Plan) -> list[str]:
         if env.default is not None:
             facts.append(f"default: {env.default}")
         lines.append(comment(f"  {name}: {'; '.join(facts)}"))
-    run = f"set -a; . ./.env; set +a; bash {plan.output_name or 'script.sh'}"
-    lines += ["#", f"# Run: {run}", "# Needs bash and curl 7.76 or newer (--fail-with-body)."]
+    script = plan.output_name or "script.sh"
+    params = [(p.name, p.description, p.default) for p in _params(plan)]
+    if _waits(plan):
+        params += _WAIT_PARAMS
+    if params:
+        example = f"{params[0][0]}=... bash {script}"
+        lines += ["#", comment(f"Parameters (environment variables, e.g. {example}):")]
+    for name, description, default in params:
+        lines.append(comment(f"  {name}: {description}; default: {default}"))
+    needs = "bash, curl 7.76 or newer (--fail-with-body)" + (" and jq" if _needs_jq(plan) else "")
+    lines += [
+        "#",
+        comment(f"Run: set -a; . ./.env; set +a; bash {script}"),
+        f"# Needs {needs}.",
+        f"# Each request times out after {_MAX_TIME} seconds; an HTTP error stops the script.",
+    ]
     return lines
 
 
@@ -280,7 +362,7 @@ def _stream(body: Text, plan: Plan, where: str) -> str:
     commands = []
     for piece in body:
         if isinstance(piece, Var):
-            _check_var(piece, where)
+            _check_name(piece.name, where)
             decode = " | base64 -d" if _is_base64(piece, plan) else ""
             commands.append(f'printf %s "${{{_shell_name(piece, plan)}}}"{decode}')
         elif b"\0" in piece:
@@ -433,22 +515,165 @@ def _curl_options(request: Request, plan: Plan, where: str) -> tuple[list[str], 
     return options + body_options + url_options, notes + header_notes + url_notes
 
 
+# --- responses --------------------------------------------------------------------------
+
+
+def jq_filter(path: JsonPath) -> str:
+    """The jq filter for a JSON path: keys as jq string literals, list indexes as numbers.
+
+    A JSON string literal is a jq string literal that never interpolates: json.dumps writes
+    every backslash as `\\\\`, so no `\\(` can appear.
+    """
+    steps = [f".[{key}]" if isinstance(key, int) else f".[{json.dumps(key)}]" for key in path]
+    return " | ".join(steps) or "."
+
+
+def path_text(path: JsonPath) -> str:
+    """A JSON path as a reader writes it: status.clusterName, data[0].id."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif key.isidentifier():
+            text += f".{key}" if text else key
+        else:
+            text += f"[{json.dumps(key)}]"
+    return text or "(the whole response)"
+
+
+def _field_line(path: JsonPath, where: str) -> str:
+    return f"read_field {bash_word(where)} {bash_word(jq_filter(path))} {bash_word(path_text(path))}"
+
+
+def _extraction_lines(extraction: Extraction, where: str) -> list[str]:
+    if extraction.derive not in _DERIVED:
+        raise EmitError(f"{where}: unknown derived form {extraction.derive!r} of {extraction.var}")
+    if extraction.header is None:
+        read = _field_line(extraction.path, where)
+    elif _TOKEN.fullmatch(extraction.header):
+        read = f"read_header {bash_word(where)} {bash_word(extraction.header.lower())}"
+    else:
+        raise EmitError(f"{where}: {extraction.header!r} is not a valid header name")
+    return [read, f"{extraction.var}={_DERIVED[extraction.derive]}"]
+
+
+def _save_lines(saved: SavedSecret, where: str) -> list[str]:
+    filename = _literal_word(saved.filename, f"{where}: file name")
+    description = _literal_word(saved.description, f"{where}: description")
+    return [_field_line(saved.path, where), f"save_secret {filename} {description}"]
+
+
+def _shown(text: Text) -> str:
+    return "".join(f"${{{p.name}}}" if isinstance(p, Var) else str(p) for p in text)
+
+
+def _step_facts(step: Step) -> list[str]:
+    """What the step's comment says besides the title: what it creates, sets, waits for."""
+    facts = []
+    if step.creates is not None:
+        name = f" {_shown(step.creates.name)}" if step.creates.name else ""
+        facts.append(f"Creates {step.creates.type}{name}.")
+    for extraction in step.extracts:
+        source = f"header {extraction.header}" if extraction.header else path_text(extraction.path)
+        derived = f", {DERIVATIONS[extraction.derive]}" if extraction.derive else ""
+        note = f": {extraction.note}" if extraction.note else ""
+        facts.append(f"Sets {extraction.var} from {source}{derived}{note}")
+    if step.wait is not None:
+        facts.append(
+            f"Sent again until the response has {path_text(step.wait.path)}"
+            " (every WAIT_INTERVAL seconds, at most WAIT_TIMEOUT seconds)."
+        )
+    for saved in step.saves:
+        facts.append(f"Writes {saved.description} to {saved.filename} (mode 0600).")
+    return facts
+
+
+def _conflict_hint(step: Step, plan: Plan) -> str:
+    """The parameters to change when the server says the object exists (409)."""
+    used = {var.name for var in record_vars(step.record) if var.kind == "param"}
+    return ", ".join(param.name for param in plan.params if param.name in used)
+
+
+def _call(options: list[str], step: Step, plan: Plan, where: str, indent: str) -> str:
+    """The curl call: body to the scratch file, status to `status`, a failure to `failed`."""
+    capture = _CAPTURE + (" " + _DUMP_HEADERS if any(e.header for e in step.extracts) else "")
+    command = f" \\\n{indent}  ".join([f"{_CURL} {_LIMITS}", capture, *options])
+    hint = bash_word(_conflict_hint(step, plan))
+    return f"{indent}status=$({command}) || failed {bash_word(where)} $? {hint}"
+
+
+def _wait_lines(options: list[str], step: Step, plan: Plan, where: str) -> list[str]:
+    path = step.wait.path if step.wait else ()
+    return [
+        "deadline=$((SECONDS + 10#$WAIT_TIMEOUT))",
+        "while true; do",
+        _call(options, step, plan, where, "  "),
+        f"  has_value {bash_word(jq_filter(path))} && break",
+        f'  keep_waiting {bash_word(where)} {bash_word(path_text(path))} "$deadline"',
+        "done",
+    ]
+
+
 def _step_lines(number: int, step: Step, plan: Plan) -> list[str]:
     lines = [comment(f"Step {number}: {step.title}")]
     if step.skip:
         return [*lines, comment(f"Skipped: {step.skip}")]
     where = f"step {number} ({step.title})"
     options, notes = _curl_options(step.record.request, plan, where)
-    lines += [comment(note) for note in [*step.notes, *notes]]
-    return [*lines, " \\\n  ".join([_CURL, *options])]
+    lines += [comment(note) for note in [*step.notes, *notes, *_step_facts(step)]]
+    if step.wait is not None:
+        lines += _wait_lines(options, step, plan, where)
+    else:
+        lines.append(_call(options, step, plan, where, ""))
+    if plan.mode == "faithful":
+        lines.append(_SHOW_BODY)
+    for extraction in step.extracts:
+        lines += _extraction_lines(extraction, where)
+    for saved in step.saves:
+        lines += _save_lines(saved, where)
+    return lines
+
+
+def _summary(plan: Plan) -> list[str]:
+    """`printf` lines naming what the script created: "created cluster demo (c-m-4xk2p)"."""
+    lines = []
+    for step in plan.steps:
+        created = step.creates
+        if created is None or step.skip:
+            continue
+        line = Text.of(f"created {created.type}")
+        if created.name:
+            line = line + Text.of(" ") + created.name.as_str()
+        if created.id_var is not None:
+            line = line + Text.of(" (", Var(created.id_var, "extracted"), ")")
+        lines.append(f"printf '%s\\n' {_word(line, plan, 'summary')}")
+    return ["# What the script created", *lines] if lines else []
+
+
+def _helpers(plan: Plan) -> list[str]:
+    sent = [step for step in plan.steps if not step.skip]
+    used = {
+        "failed": True,
+        "read_field": any(s.saves or any(not e.header for e in s.extracts) for s in sent),
+        "read_header": any(e.header for s in sent for e in s.extracts),
+        "wait": _waits(plan),
+        "save_secret": any(step.saves for step in sent),
+    }
+    failed = _FAILED.replace("{show}\n", _SHOW_ERROR if plan.mode == "faithful" else "")
+    texts = {**_HELPERS, "failed": failed}
+    return [_SCRATCH, *(texts[name] for name, needed in used.items() if needed)]
 
 
 def emit(plan: Plan) -> Emitted:
+    _check_sources(plan)
     steps = [_step_lines(number, step, plan) for number, step in enumerate(plan.steps, 1)]
-    settings = [_env_line(var, plan) for var in _used_vars(plan)]
+    settings = _settings(plan)
     lines = ["#!/usr/bin/env bash", *_header_comment(plan), "set -euo pipefail"]
     if settings:
         lines += ["", *settings]
-    for block in steps:
-        lines += ["", *block]
+    for block in [*_helpers(plan), *steps]:
+        lines += ["", *block] if isinstance(block, list) else ["", block]
+    summary = _summary(plan)
+    if summary:
+        lines += ["", *summary]
     return Emitted("\n".join(lines) + "\n")

@@ -36,3 +36,27 @@ def env_file(plan: Plan) -> str:
     lines = [*HEADER]
     lines += [_assignment(env, env.value) for env in plan.env if env.value is not None]
     return "\n".join(lines) + "\n"
+
+
+# The environment `http-client.private.env.json` defines: `httpyac send F --env captured`.
+HTTP_CLIENT_ENVIRONMENT = "captured"
+
+
+def http_client_env(plan: Plan) -> str:
+    """The same values as `http-client.private.env.json`, which JetBrains' HTTP Client and
+    httpyac read beside a .http file, in environment HTTP_CLIENT_ENVIRONMENT (httpyac
+    applies `$shared` only together with a named environment)."""
+    import json
+
+    values = {}
+    for env in plan.env:
+        if env.value is None:
+            continue
+        if env.base64:
+            encoded = base64.b64encode(env.value.encode("utf-8", "surrogateescape")).decode()
+            values[f"{env.name}_B64"] = encoded
+        else:
+            values[env.name] = env.value.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "replace"
+            )
+    return json.dumps({HTTP_CLIENT_ENVIRONMENT: values}, indent=2, ensure_ascii=False) + "\n"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from capture2code.emit import EmitError, Emitted
-from capture2code.plan import EnvVar, Plan, Step
+from capture2code.plan import DERIVATIONS, EnvVar, JsonPath, Plan, Step
 from capture2code.record import FormPart, Multipart, Request
 from capture2code.template import VAR_NAME, Text, Var
 
@@ -94,7 +94,37 @@ _SCRIPT_NAMES = {
     "session",
     "sys",
     "urllib3",
+    # what provisioning scripts add
+    "WAIT_INTERVAL",
+    "WAIT_TIMEOUT",
+    "argparse",
+    "args",
+    "colon_to_slash",
+    "field",
+    "header",
+    "lookup",
+    "name_part",
+    "parser",
+    "path_text",
+    "response",
+    "save_secret",
+    "server_message",
+    "slash_to_colon",
+    "time",
+    "wait_for",
 }
+
+# The wait loop's settings: option, environment variable, default (seconds), meaning.
+_WAIT_SETTINGS = (
+    ("--wait-timeout", "WAIT_TIMEOUT", 600, "seconds to wait for a step's result"),
+    ("--wait-interval", "WAIT_INTERVAL", 5, "seconds between tries while waiting"),
+)
+# What the script does, for its first comment line and --help.
+_DOES = {
+    "faithful": "Replays captured HTTP requests",
+    "provision": "Does the captured provisioning again",
+}
+_OPTION = re.compile(r"--[A-Za-z0-9][A-Za-z0-9-]*")
 
 _ENV_HELPER = '''
 def env(name, default=None):
@@ -105,9 +135,10 @@ def env(name, default=None):
     return value
 '''
 
-_SEND_HELPER = '''
+_SEND_HELPER = """
 def send(
     session,
+    step,
     method,
     url,
     headers=(),
@@ -117,12 +148,15 @@ def send(
     verify=True,
     follow_redirects=False,
     max_redirects=requests.models.DEFAULT_REDIRECT_LIMIT,
+    params=(),
 ):
-    """Sends one request as captured; stops the script on an HTTP error status.
+    \"\"\"Sends one request as captured; stops the script when it fails or gets an HTTP error.
 
-    `headers` are (name, value) pairs sent in this order, repeats included. `omit` names
-    client default headers (User-Agent, Accept, ...) the captured request did not send.
-    """
+    `step` names the step in messages. `headers` are (name, value) pairs sent in this order,
+    repeats included. `omit` names client default headers (User-Agent, Accept, ...) the
+    captured request did not send. `params` are the options whose values the request
+    uses: the ones to change when the server says the object already exists.
+    \"\"\"
     if isinstance(body, str):
         body = body.encode("utf-8", "surrogateescape")
     prepared = session.prepare_request(requests.Request(method, url, data=body, files=files))
@@ -144,10 +178,133 @@ def send(
     prepared.headers = wire
     session.max_redirects = max_redirects
     settings = session.merge_environment_settings(url, {}, None, verify, None)
-    response = session.send(prepared, timeout=TIMEOUT, allow_redirects=follow_redirects, **settings)
-    response.raise_for_status()
+    try:
+        response = session.send(
+            prepared, timeout=TIMEOUT, allow_redirects=follow_redirects, **settings
+        )
+    except requests.RequestException as error:
+        sys.exit(f"error: {step}: {type(error).__name__}: {error}")
+    if response.status_code >= 400:
+        message = f"error: {step}: HTTP {response.status_code}: {server_message(response)}"
+        if response.status_code == 409 and params:
+            message += f"\\nalready exists? choose another value: {', '.join(params)}"
+        sys.exit(message)
     return response
+
+
+def server_message(response):
+    \"\"\"The error message in a response: its JSON "message", else the start of the body.\"\"\"
+    try:
+        message = response.json()["message"]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return response.text[:300]
+    return str(message)
+"""
+
+_FIELD_HELPERS = '''
+def path_text(path):
+    """A JSON path as JavaScript writes it: status.clusterName, data[0].id."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif key.isidentifier():
+            text += f".{key}" if text else key
+        else:
+            text += f"[{json.dumps(key)}]"
+    return text
+
+
+def lookup(response, path):
+    """The value at `path` (object keys, list indexes) in a JSON response; None if missing."""
+    try:
+        value = response.json()
+    except ValueError:
+        return None
+    for key in path:
+        if isinstance(key, int) and isinstance(value, list) and -len(value) <= key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+def field(response, step, path):
+    """The text of the value at `path` in a JSON response; stops the script if it is missing."""
+    value = lookup(response, path)
+    if value is None:
+        sys.exit(f"error: {step}: the response has no field {path_text(path)}")
+    return value if isinstance(value, str) else json.dumps(value)
+
 '''
+
+_HEADER_HELPER = '''
+def header(response, step, name):
+    """The value of response header `name`; stops the script if there is none."""
+    value = response.headers.get(name)
+    if value is None:
+        sys.exit(f"error: {step}: the response has no header {name}")
+    return value
+'''
+
+_WAIT_HELPER = '''
+def wait_for(step, path, request):
+    """Sends `request()` until its response has a value at `path` (not null, "", [] or {}),
+    every WAIT_INTERVAL seconds for at most WAIT_TIMEOUT seconds."""
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while True:
+        response = request()
+        if lookup(response, path) not in (None, "", [], {}):
+            return response
+        if time.monotonic() + WAIT_INTERVAL > deadline:
+            sys.exit(
+                f"error: {step}: no {path_text(path)} in the response after waiting"
+                f" {WAIT_TIMEOUT:g} seconds (set --wait-timeout or WAIT_TIMEOUT)"
+            )
+        time.sleep(WAIT_INTERVAL)
+'''
+
+_SAVE_HELPER = '''
+def save_secret(response, step, path, filename, description):
+    """Writes the value at `path` to `filename`, readable only by the user; prints the name."""
+    value = field(response, step, path)
+    if os.path.lexists(filename):
+        os.remove(filename)  # a new file gets the mode below; an old one would keep its own
+    descriptor = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(descriptor, "w", encoding="utf-8", errors="surrogateescape") as file:
+        file.write(value)
+    print(f"{description} written to {filename}")
+'''
+
+# Each derived form of an extracted value (plan.DERIVATIONS): its function in the script.
+_DERIVE_HELPERS: dict[str, tuple[str, str]] = {
+    "colon_to_slash": (
+        "colon_to_slash",
+        '''
+def colon_to_slash(value):
+    """`value` with its first ":" replaced by "/" (Rancher's ns:name as ns/name)."""
+    return value.replace(":", "/", 1)
+''',
+    ),
+    "slash_to_colon": (
+        "slash_to_colon",
+        '''
+def slash_to_colon(value):
+    """`value` with its first "/" replaced by ":" (Rancher's ns/name as ns:name)."""
+    return value.replace("/", ":", 1)
+''',
+    ),
+    "name": (
+        "name_part",
+        '''
+def name_part(value):
+    """The part of `value` after its last ":" or "/" (all of it when it has neither)."""
+    return value[max(value.rfind(":"), value.rfind("/")) + 1 :]
+''',
+    ),
+}
 
 _EXACT_TARGETS = '''
 def request_target(url):
@@ -360,9 +517,6 @@ def _check(step_name: str, request: Request) -> None:
         raise EmitError(f"{step_name}: the URL has a space or control character")
     if url.pieces and not isinstance(url.pieces[0], Var) and not _URL_ORIGIN.match(literal):
         raise EmitError(f"{step_name}: the URL does not start with scheme://host")
-    for var in _vars(request):
-        if var.kind != "env":
-            raise EmitError(f"{step_name}: {var.kind} variable {var.name} is not supported yet")
 
 
 def _needs_exact_target(url: Text) -> bool:
@@ -425,15 +579,69 @@ def _undecoded_codings(request: Request) -> list[str]:
     return [coding for coding in codings if coding and coding.lower() not in _DECODED_CODINGS]
 
 
-# --- the script ---------------------------------------------------------------------------
+# --- the plan's variables -----------------------------------------------------------------
+
+
+def _check_provisioning(plan: Plan) -> None:
+    """Every parameter and extracted value a step uses is defined before it; the pieces a
+    provisioning script names (options, derivations, files) are ones it can write."""
+    params = {param.name for param in plan.params}
+    options = [param.option for param in plan.params]
+    if _waits(plan):
+        options += [option for option, _, _, _ in _WAIT_SETTINGS]
+    for param in plan.params:
+        if not _OPTION.fullmatch(param.option) or param.option == "--help":
+            raise EmitError(f"parameter {param.name}: {param.option!r} is not a usable option")
+        if options.count(param.option) > 1:
+            raise EmitError(f"parameter {param.name}: option {param.option} is used twice")
+    extracted: set[str] = set()
+    for number, step in enumerate(plan.steps, start=1):
+        if step.skip is not None:
+            continue
+        where = f"step {number} ({step.title})"
+        for var in _vars(step.record.request):
+            if var.kind == "param" and var.name not in params:
+                raise EmitError(f"{where}: parameter {var.name} is not in the plan's parameters")
+            if var.kind == "extracted" and var.name not in extracted:
+                raise EmitError(f"{where}: {var.name} is not extracted by an earlier step")
+        for extraction in step.extracts:
+            if extraction.derive is not None and extraction.derive not in _DERIVE_HELPERS:
+                raise EmitError(f"{where}: unknown derivation {extraction.derive!r}")
+            extracted.add(extraction.var)
+        for saved in step.saves:
+            name = saved.filename
+            if name in ("", ".", "..") or os.path.basename(name) != name or "\x00" in name:
+                raise EmitError(f"{where}: {name!r} is not a file name in the working directory")
+    for number, step in enumerate(plan.steps, start=1):
+        created = step.creates
+        if step.skip is not None or created is None:
+            continue
+        used = [var.name for var in (created.name or Text()).vars if var.kind != "env"]
+        for name in used + ([created.id_var] if created.id_var is not None else []):
+            if name not in params | extracted:
+                raise EmitError(f"step {number} ({step.title}): {name} is never set")
+
+
+def _active(plan: Plan) -> list[Step]:
+    return [step for step in plan.steps if step.skip is None]
+
+
+def _waits(plan: Plan) -> bool:
+    return any(step.wait is not None for step in _active(plan))
+
+
+def _step_vars(step: Step) -> list[Var]:
+    """The variables a step's request and its summary line use."""
+    name = step.creates.name if step.creates is not None else None
+    return _vars(step.record.request) + list(name.vars if name else ())
 
 
 def _env_vars(plan: Plan) -> list[EnvVar]:
     """The environment variables the steps refer to: the plan's order, then first use."""
     used: dict[str, None] = {}
-    for step in plan.steps:
-        if step.skip is None:
-            for var in _vars(step.record.request):
+    for step in _active(plan):
+        for var in _step_vars(step):
+            if var.kind == "env":
                 used.setdefault(var.name)
     listed = [var for var in plan.env if var.name in used]
     listed_names = {var.name for var in listed}
@@ -449,18 +657,28 @@ def _vars(request: Request) -> list[Var]:
     return [var for text in texts for var in text.vars]
 
 
-def _python_names(env: list[EnvVar]) -> _Names:
+def _python_names(variables: list[str], waits: bool) -> _Names:
+    """A Python name for each variable (environment, parameter, extracted), unique in the
+    script; the wait settings keep their own names."""
     taken = set(_SCRIPT_NAMES) | set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist)
-    by_var = {}
-    for var in env:
-        if not VAR_NAME.fullmatch(var.name):
-            raise EmitError(f"environment variable name {var.name!r} is not a valid name")
-        name = var.name
+    by_var: dict[str, str] = {}
+    for variable in variables:
+        if not VAR_NAME.fullmatch(variable):
+            raise EmitError(f"variable name {variable!r} is not a valid name")
+        if variable in by_var:
+            raise EmitError(f"variable {variable} has two meanings in the plan")
+        if waits and variable in {env for _, env, _, _ in _WAIT_SETTINGS}:
+            raise EmitError(f"variable {variable} is the wait loop's setting")
+        name = variable
         while name in taken:
             name += "_"
         taken.add(name)
-        by_var[var.name] = name
+        by_var[variable] = name
     return _Names(by_var)
+
+
+def _extracted(plan: Plan) -> list[str]:
+    return [extraction.var for step in _active(plan) for extraction in step.extracts]
 
 
 def _env_name(var: EnvVar) -> str:
@@ -471,7 +689,7 @@ def _header(plan: Plan, env: list[EnvVar]) -> list[str]:
     # Line 2 is fixed text: a captured line there could declare a source encoding (PEP 263).
     lines = [
         "#!/usr/bin/env python3",
-        "# Replays captured HTTP requests with Python requests (generated by capture2code).",
+        f"# {_DOES[plan.mode]} with Python requests (generated by capture2code).",
         *(f"# {_comment(line)}" for line in plan.header),
     ]
     if not plan.redacted:
@@ -488,7 +706,51 @@ def _header(plan: Plan, env: list[EnvVar]) -> list[str]:
         lines.append(f"#   {_env_name(var)}: {_comment('; '.join(about))}")
     if env:
         lines.append("#")
-    lines.append(f"# Run: set -a; . ./.env; set +a; python3 {plan.output_name or 'script.py'}")
+    options = _options(plan)
+    if options:
+        lines.append("# Options (on the command line, else the environment variable):")
+    for option, variable, default, about in options:
+        lines.append(f"#   {option}, {variable}: {_comment(f'{about}; default: {default}')}")
+    if options:
+        lines.append("#")
+    example = "".join(f" [{param.option} VALUE]" for param in plan.params)
+    script = plan.output_name or "script.py"
+    lines.append(f"# Run: set -a; . ./.env; set +a; python3 {_comment(script)}{example}")
+    return lines
+
+
+def _options(plan: Plan) -> list[tuple[str, str, str, str]]:
+    """The script's options: (option, environment variable, default, what it sets)."""
+    options = [(p.option, p.name, p.default, p.description) for p in plan.params]
+    if _waits(plan):
+        options += [(o, v, str(d), about) for o, v, d, about in _WAIT_SETTINGS]
+    return options
+
+
+def _arguments(plan: Plan, names: _Names) -> list[str]:
+    """The argparse code: each option defaults to its environment variable, else its default."""
+    if not _options(plan):
+        return []
+    lines = [f"parser = argparse.ArgumentParser(description={python_literal(_DOES[plan.mode])})"]
+    waits = [(o, v, str(d), about) for o, v, d, about in _WAIT_SETTINGS] if _waits(plan) else []
+    for option, variable, default, about in [
+        *((p.option, p.name, p.default, p.description) for p in plan.params),
+        *waits,
+    ]:
+        dest = names.by_var.get(variable, variable)
+        # argparse formats help text with %: only its own %(default)s stays unescaped
+        text = f"{about}; environment variable {variable}; default: ".replace("%", "%%")
+        arguments = [
+            python_literal(option),
+            f"dest={python_literal(dest)}",
+            *(["type=float"] if variable in {v for _, v, _, _ in waits} else []),
+            f"default=os.environ.get({python_literal(variable)}, {python_literal(default)})",
+            f"help={python_literal(text + '%(default)s')}",
+        ]
+        lines.append(f"parser.add_argument({', '.join(arguments)},)")
+    lines.append("args = parser.parse_args()")
+    lines += [f"{names.by_var[p.name]} = args.{names.by_var[p.name]}" for p in plan.params]
+    lines += [f"{v} = args.{v}" for _, v, _, _ in waits]
     return lines
 
 
@@ -507,15 +769,83 @@ def _b64(value: str) -> str:
     return base64.b64encode(value.encode("utf-8", "surrogateescape")).decode("ascii")
 
 
-def _step(number: int, step: Step, body: str | None, names: _Names) -> list[str]:
+# --- steps --------------------------------------------------------------------------------
+
+
+def _path_text(path: JsonPath) -> str:
+    """A JSON path as the script's messages write it (the script's path_text)."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        else:
+            text += (f".{key}" if text else key) if key.isidentifier() else f"[{json.dumps(key)}]"
+    return text
+
+
+def _path(path: JsonPath) -> str:
+    return (
+        "["
+        + ", ".join(python_literal(k) if isinstance(k, str) else str(int(k)) for k in path)
+        + "]"
+    )
+
+
+def _readable(text: Text) -> str:
+    return "".join(f"{{{p.name}}}" if isinstance(p, Var) else p for p in text.as_str())
+
+
+def _step_comments(step: Step) -> list[str]:
+    """What a step does for the provisioning, beside the notes on how it is sent."""
+    lines = []
+    created = step.creates
+    if created is not None:
+        name = f" {_readable(created.name)}" if created.name else ""
+        lines.append(f"Creates {created.type}{name}.")
+    for extraction in step.extracts:
+        source = (
+            f"response header {extraction.header}"
+            if extraction.header is not None
+            else f"response field {_path_text(extraction.path)}"
+        )
+        if extraction.derive is not None:
+            source += f", {DERIVATIONS[extraction.derive]}"
+        note = f": {extraction.note}" if extraction.note else ""
+        lines.append(f"Sets {extraction.var}{note} ({source}).")
+    if step.wait is not None:
+        lines.append(
+            f"Sends this until the response has {_path_text(step.wait.path)}"
+            " (--wait-timeout, --wait-interval)."
+        )
+    for saved in step.saves:
+        lines.append(
+            f"Writes {saved.description} (response field {_path_text(saved.path)})"
+            f" to {saved.filename} (mode 0600; not printed)."
+        )
+    return lines
+
+
+def _conflict_hints(plan: Plan, request: Request) -> list[str]:
+    """The options to change when the server reports that what this request creates exists."""
+    used = {var.name for var in _vars(request) if var.kind == "param"}
+    return [f"{param.option} ({param.name})" for param in plan.params if param.name in used]
+
+
+def _step(plan: Plan, number: int, step: Step, body: str | None, names: _Names) -> list[str]:
     """The block for one step; `body` is the rendered body or files argument."""
     request = step.record.request
     title = f"# Step {number}: {_comment(step.title)}"
     if step.skip is not None:
         return [f"{title} (skipped: {_comment(step.skip)})"]
-    lines = [title, *(f"# Note: {_comment(note)}" for note in [*step.notes, *_step_notes(request)])]
+    notes = [*step.notes, *_step_notes(request)]
+    lines = [
+        title,
+        *(f"# {_comment(line)}" for line in _step_comments(step)),
+        *(f"# Note: {_comment(note)}" for note in notes),
+    ]
+    where = python_literal(f"step {number} ({step.title})")
     url = _expression(request.url.as_str(), names, False, python_literal)  # requests wants str
-    arguments = ["session", python_literal(request.method), url]
+    arguments = ["session", where, python_literal(request.method), url]
     multipart = isinstance(request.body, Multipart)
     headers = [
         f"({python_literal(name)}, {_value(value.as_str(), names)})"
@@ -536,7 +866,46 @@ def _step(number: int, step: Step, body: str | None, names: _Names) -> list[str]
         arguments.append("follow_redirects=True")
     if isinstance(options.get("max_redirects"), int):
         arguments.append(f"max_redirects={options['max_redirects']}")
-    lines.append(f"send({', '.join(arguments)},)")
+    hints = _conflict_hints(plan, request)
+    if hints:
+        arguments.append(f"params={_list([python_literal(hint) for hint in hints])}")
+    call = f"send({', '.join(arguments)},)"
+    if step.wait is not None:
+        call = f"wait_for({where}, {_path(step.wait.path)}, lambda: {call})"
+    lines.append(f"response = {call}" if step.extracts or step.saves or step.wait else call)
+    for extraction in step.extracts:
+        if extraction.header is not None:
+            value = f"header(response, {where}, {python_literal(extraction.header)})"
+        else:
+            value = f"field(response, {where}, {_path(extraction.path)})"
+        if extraction.derive is not None:
+            value = f"{_DERIVE_HELPERS[extraction.derive][0]}({value})"
+        lines.append(f"{names.by_var[extraction.var]} = {value}")
+    for saved in step.saves:
+        arguments = [
+            "response",
+            where,
+            _path(saved.path),
+            python_literal(saved.filename),
+            python_literal(saved.description),
+        ]
+        lines.append(f"save_secret({', '.join(arguments)})")
+    return lines
+
+
+def _summary(plan: Plan, names: _Names) -> list[str]:
+    """A line for each object the script created: "created cluster demo (c-m-4xk2p)"."""
+    lines = []
+    for step in _active(plan):
+        created = step.creates
+        if created is None:
+            continue
+        text = Text.of(f"created {created.type}")
+        if created.name:
+            text = text + Text.of(" ") + created.name.as_str()
+        if created.id_var is not None:
+            text = text + Text.of(" (", Var(created.id_var, "extracted"), ")")
+        lines.append(f"print({_expression(text, names, False, python_literal)})")
     return lines
 
 
@@ -549,22 +918,34 @@ def _body_argument(request: Request, names: _Names) -> str | None:
 
 
 def emit(plan: Plan) -> Emitted:
-    active = [step for step in plan.steps if step.skip is None]
+    active = _active(plan)
     for number, step in enumerate(plan.steps, start=1):
         if step.skip is None:
             _check(f"step {number} ({step.title})", step.record.request)
+    _check_provisioning(plan)
     env = _env_vars(plan)
-    names = _python_names(env)
+    waits = _waits(plan)
+    extracts = [extraction for step in active for extraction in step.extracts]
+    saves = any(step.saves for step in active)
+    names = _python_names(
+        [var.name for var in env] + [p.name for p in plan.params] + _extracted(plan), waits
+    )
     bodies = [
         _body_argument(step.record.request, names) if step.skip is None else None
         for step in plan.steps
     ]
     exact = any(_needs_exact_target(step.record.request.url) for step in active)
     insecure = any(step.record.request.options.get("insecure") for step in active)
+    fields = bool(extracts) or saves or waits
+    derivations = sorted({e.derive for e in extracts if e.derive is not None})
 
-    stdlib = {"http.cookiejar"} | ({"os", "sys"} if env else set())
+    stdlib = {"http.cookiejar", "sys"}
+    stdlib |= {"os"} if env or plan.params or waits or saves else set()
+    stdlib |= {"argparse"} if plan.params or waits else set()
+    stdlib |= {"time"} if waits else set()
     stdlib |= {"base64"} if any(var.base64 for var in env) else set()
-    stdlib |= {"json"} if any(body and body.startswith("body=json.") for body in bodies) else set()
+    json_body = any(body and body.startswith("body=json.") for body in bodies)
+    stdlib |= {"json"} if json_body or fields else set()
     stdlib |= {"http.client", "re"} if exact else set()
     imports = [f"import {module}" for module in sorted(stdlib)]
     imports += ["", "import requests", "import urllib3"]
@@ -578,14 +959,21 @@ def emit(plan: Plan) -> Emitted:
         _INSECURE if insecure else "",
         _ENV_HELPER if env else "",
         _SEND_HELPER,
+        _FIELD_HELPERS if fields else "",
+        _HEADER_HELPER if any(e.header is not None for e in extracts) else "",
+        _WAIT_HELPER if waits else "",
+        _SAVE_HELPER if saves else "",
+        *(_DERIVE_HELPERS[derive][1] for derive in derivations),
     ]
     generated = [
+        "\n".join(_arguments(plan, names)),
         "\n".join(_read_env(var, names) for var in env),
         _SESSION,
         *(
-            "\n".join(_step(number, step, body, names))
+            "\n".join(_step(plan, number, step, body, names))
             for number, (step, body) in enumerate(zip(plan.steps, bodies, strict=True), start=1)
         ),
+        "\n".join(_summary(plan, names)),
     ]
     formatted = _black(_join(generated) + "\n").strip()
     return Emitted(_join([*fixed, formatted]) + "\n")

@@ -1,0 +1,280 @@
+"""Provisioning mode: from a capture of clicks to the steps a script repeats on any server.
+
+The stages run in this order, each a pure function over records:
+
+1. `filters.classify`: noise is dropped; mutating calls are kept; reads are kept only if
+   chaining shows that a kept request uses their response.
+2. `redact.redact`: over the candidates only (dropped noise never reaches a script).
+3. `session.provision_auth`: the browser session becomes an API token; login dropped.
+4. `chain.chain`: server-made ids become extracted Vars; polling becomes a wait.
+5. `params.parametrize`: names the user typed become script parameters.
+6. Here: what each step creates (for the summary) and which secrets a response returns
+   (written to 0600 files by the script).
+
+`Outcome`s say for every input record whether it became a step and why: `show` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from capture2code.filters import Decision, FilterOptions, classify
+from capture2code.params import constant_case, parametrize, readable
+from capture2code.plan import (
+    Created,
+    EnvVar,
+    Extraction,
+    JsonPath,
+    Param,
+    SavedSecret,
+    Wait,
+)
+from capture2code.record import Record, record_vars
+from capture2code.session import provision_auth
+
+
+@dataclass(frozen=True)
+class ProvisionOptions:
+    filter: FilterOptions = field(default_factory=FilterOptions)
+    chain: bool = True
+    keep_login: bool = False
+    keep_session_auth: bool = False
+    redact: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kept: bool
+    reason: str
+
+
+@dataclass
+class StepExtras:
+    extracts: list[Extraction] = field(default_factory=list)
+    wait: Wait | None = None
+    saves: list[SavedSecret] = field(default_factory=list)
+    creates: Created | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    records: list[Record]  # the steps, in order
+    extras: list[StepExtras]  # one per step
+    env: list[EnvVar]
+    params: list[Param]
+    outcomes: list[Outcome]  # one per input record
+    header: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReturnedSecret:
+    """A secret a response returns that the user wants kept: a kubeconfig, a command that
+    registers nodes. `target` is searched in the request's path and query."""
+
+    method: str
+    target: re.Pattern[str]
+    path: JsonPath
+    filename: str
+    description: str
+
+
+RETURNED_SECRETS: tuple[ReturnedSecret, ...] = (
+    ReturnedSecret(
+        "POST",
+        re.compile(r"[?&]action=generateKubeconfig\b"),
+        ("config",),
+        "kubeconfig.yaml",
+        "kubeconfig of the cluster",
+    ),
+    ReturnedSecret(
+        "GET",
+        re.compile(r"/v3/clusterregistrationtokens?\b"),
+        ("data", 0, "command"),
+        "cluster-registration-command.txt",
+        "command that registers nodes with the cluster",
+    ),
+    ReturnedSecret(
+        "POST",
+        re.compile(r"/v3/clusterregistrationtokens?(?:\?|$)"),
+        ("command",),
+        "cluster-registration-command.txt",
+        "command that registers nodes with the cluster",
+    ),
+)
+
+ACTION = re.compile(r"[?&]action=")
+
+
+def _target(record: Record) -> str:
+    first = record.request.url.pieces[0] if record.request.url.pieces else ""
+    if not isinstance(first, str) or "://" not in first:
+        return ""
+    rest = first.split("://", 1)[1]
+    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+
+def _response_json(record: Record) -> Any:
+    response = record.response
+    if response is None or not response.body:
+        return None
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        return None
+
+
+def _has(value: Any, path: JsonPath) -> bool:
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(value, list) or len(value) <= key:
+                return False
+        elif not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return value is not None
+
+
+def _saves(record: Record) -> list[SavedSecret]:
+    target = _target(record)
+    found = []
+    for rule in RETURNED_SECRETS:
+        if record.request.method != rule.method or not rule.target.search(target):
+            continue
+        if record.response is not None and not _has(_response_json(record), rule.path):
+            continue
+        found.append(SavedSecret(rule.path, rule.filename, rule.description))
+    return found
+
+
+def _succeeded(record: Record) -> bool:
+    return record.response is None or 200 <= record.response.status < 300
+
+
+def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
+    decisions = classify(records, options.filter)
+    candidates = [i for i, d in enumerate(decisions) if d.verdict != "drop"]
+    outcomes: dict[int, Outcome] = {
+        i: Outcome(False, d.reason) for i, d in enumerate(decisions) if d.verdict == "drop"
+    }
+    chosen = [records[i] for i in candidates]
+    env: list[EnvVar] = []
+    if options.redact:
+        from capture2code.redact import redact
+
+        redaction = redact(chosen)
+        chosen, env = redaction.records, redaction.env
+    header: list[str] = []
+    session = provision_auth(
+        chosen, env, keep_login=options.keep_login, session=not options.keep_session_auth
+    )
+    chosen = session.records
+    env = [var for var in env if var.name not in session.replaced] + session.env
+    header += session.notes
+    for local, why in session.dropped.items():
+        outcomes[candidates[local]] = Outcome(False, why)
+    extras = {local: StepExtras(list(found)) for local, found in session.extracts.items()}
+    alive = [local for local in range(len(chosen)) if local not in session.dropped]
+    uses: dict[int, set[int]] = {}
+    if options.chain:
+        from capture2code.chain import chain
+
+        taken = {var.name for var in env} | {e.var for x in extras.values() for e in x.extracts}
+        schemas = [records[i] for i, d in enumerate(decisions) if d.verdict == "drop"]
+        chained = chain([chosen[i] for i in alive], taken=taken, schemas=schemas)
+        for position, record in enumerate(chained.records):
+            local = alive[position]
+            chosen[local] = record
+            extra = extras.setdefault(local, StepExtras())
+            extra.extracts += chained.extracts.get(position, [])
+            extra.wait = chained.waits.get(position)
+            extra.notes += chained.notes.get(position, [])
+        uses = {
+            alive[consumer]: {alive[p] for p in producers}
+            for consumer, producers in chained.uses.items()
+        }
+    kept = _kept(alive, [decisions[candidates[local]] for local in alive], uses)
+    for local in alive:
+        index = candidates[local]
+        decision = decisions[index]
+        if local in kept:
+            users = sorted(candidates[c] + 1 for c, ps in uses.items() if local in ps and c in kept)
+            reason = decision.reason
+            if decision.verdict == "if-used":
+                reason = f"{reason}; its response is used by #" + ", #".join(map(str, users))
+            outcomes[index] = Outcome(True, reason)
+        else:
+            outcomes[index] = Outcome(False, f"{decision.reason}; nothing kept uses its response")
+    steps = [local for local in alive if local in kept]
+    step_records = [chosen[local] for local in steps]
+    step_extras = [extras.get(local, StepExtras()) for local in steps]
+    taken = {var.name for var in env} | {e.var for x in step_extras for e in x.extracts}
+    parameters = parametrize(step_records, taken=taken)
+    step_records = parameters.records
+    _describe_creations(step_records, step_extras, parameters.names, taken)
+    _prune_extractions(step_records, step_extras)
+    used = {var.name for record in step_records for var in record_vars(record)}
+    env = [var for var in env if var.name in used]
+    return Prepared(
+        step_records,
+        step_extras,
+        env,
+        parameters.params,
+        [outcomes[i] for i in range(len(records))],
+        header,
+    )
+
+
+def _kept(alive: list[int], decisions: list[Decision], uses: dict[int, set[int]]) -> set[int]:
+    """Steps kept by the filter, and the reads they use (and what those use, in turn)."""
+    kept = {local for local, d in zip(alive, decisions, strict=True) if d.verdict == "keep"}
+    pending = list(kept)
+    while pending:
+        for producer in uses.get(pending.pop(), ()):
+            if producer not in kept:
+                kept.add(producer)
+                pending.append(producer)
+    return kept
+
+
+def _describe_creations(
+    records: list[Record], extras: list[StepExtras], names: dict, taken: set[str]
+) -> None:
+    """Each step's returned secrets, and what it creates with the variable holding its id."""
+    from capture2code.params import type_word
+
+    for index, (record, extra) in enumerate(zip(records, extras, strict=True)):
+        extra.saves = _saves(record)
+        request = record.request
+        if request.method != "POST" or ACTION.search(_target(record)) or not _succeeded(record):
+            continue
+        response = _response_json(record)
+        if record.response is not None and not (isinstance(response, dict) and "id" in response):
+            continue
+        word = type_word(record) or "object"
+        id_var = next((e.var for e in extra.extracts if e.path == ("id",) and not e.derive), None)
+        if id_var is None:
+            id_var = _unique(f"{constant_case(word)}_ID", taken)
+            taken.add(id_var)
+            extra.extracts.append(Extraction(id_var, ("id",), note=f"id of the {readable(word)}"))
+        name = names.get(index, (word, None))[1]
+        extra.creates = Created(readable(word), name, id_var)
+
+
+def _prune_extractions(records: list[Record], extras: list[StepExtras]) -> None:
+    """Extractions nothing reads are dropped, except the ids the summary prints."""
+    used = {var.name for record in records for var in record_vars(record)}
+    for extra in extras:
+        summary = extra.creates.id_var if extra.creates else None
+        extra.extracts = [e for e in extra.extracts if e.var in used or e.var == summary]
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}_{number}", number + 1
+    return name
