@@ -93,12 +93,14 @@ def convert(
 
             redaction = redact(records)
             records, env = redaction.records, redaction.env
+            warnings = [redaction.scrub(warning) for warning in warnings]
         plan = build_plan(records, env, redacted=redacted, header=header, captured=captured)
     else:
         from capture2code.provision import ProvisionOptions, prepare
 
         prepared = prepare(records, replace(options or ProvisionOptions(), redact=redacted))
         header += prepared.header
+        warnings = [prepared.scrub(warning) for warning in warnings]
         plan = build_plan(
             prepared.records, prepared.env, redacted=redacted, header=header, captured=captured
         )

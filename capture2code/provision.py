@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,8 @@ class Prepared:
     params: list[Param]
     outcomes: list[Outcome]  # one per input record
     header: list[str] = field(default_factory=list)
+    # Removes the secrets found from a message about the capture (a warning).
+    scrub: Callable[[str], str] = str
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,12 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
     }
     chosen = [records[i] for i in candidates]
     env: list[EnvVar] = []
+    scrub: Callable[[str], str] = str
     if options.redact:
         from capture2code.redact import redact
 
         redaction = redact(chosen)
-        chosen, env = redaction.records, redaction.env
+        chosen, env, scrub = redaction.records, redaction.env, redaction.scrub
     header: list[str] = []
     session = provision_auth(
         chosen, env, keep_login=options.keep_login, session=not options.keep_session_auth
@@ -226,6 +229,7 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
         parameters.params,
         [outcomes[i] for i in range(len(records))],
         header,
+        scrub,
     )
 
 

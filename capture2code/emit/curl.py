@@ -24,11 +24,21 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import re
 import unicodedata
 
 from capture2code.emit import EmitError, Emitted
-from capture2code.plan import EnvVar, Plan, Step
+from capture2code.plan import (
+    DERIVATIONS,
+    EnvVar,
+    Extraction,
+    JsonPath,
+    Param,
+    Plan,
+    SavedSecret,
+    Step,
+)
 from capture2code.record import FormPart, Multipart, Request, record_vars
 from capture2code.template import VAR_NAME, Text, Var
 
@@ -50,11 +60,128 @@ _EXPECT_THRESHOLD = 1024 * 1024
 # What curl counts as blank in a header value (C isspace).
 _CURL_SPACE = " \t\n\v\f\r"
 _CURL = "curl -q -sS --fail-with-body --path-as-is --globoff"
+_MAX_TIME = 300
+_LIMITS = f"--connect-timeout 30 --max-time {_MAX_TIME}"
+# The body goes to a file and the status to `status`, for `failed` and the readers below.
+_CAPTURE = "-o \"$scratch/body\" -w '%{http_code}'"
+_DUMP_HEADERS = '-D "$scratch/headers"'
 _FLAGS = (
     ("insecure", "--insecure"),
     ("follow_redirects", "--location"),
     ("compressed", "--compressed"),
 )
+# Names the script's own code uses: a plan variable of the same name would overwrite them.
+_RESERVED = frozenset(
+    {"status", "field", "scratch", "deadline", "WAIT_TIMEOUT", "WAIT_INTERVAL", "SECONDS"}
+    | {"IFS", "PATH"}
+)
+# Each derived form of an extracted value (plan.DERIVATIONS) as a bash expansion of `field`:
+# `${v/p/r}` replaces the first match, `${v##*[:/]}` drops up to the last ':' or '/'.
+_DERIVED: dict[str | None, str] = {
+    None: "$field",
+    "colon_to_slash": "${field/:/\\/}",
+    "slash_to_colon": "${field/\\//:}",
+    "name": "${field##*[:/]}",
+}
+_JQ_CHECK = (
+    "command -v jq >/dev/null ||"
+    ' { echo "error: this script needs jq to read the responses: install jq" >&2; exit 1; }'
+)
+_WAIT_PARAMS = [
+    ("WAIT_TIMEOUT", "seconds to wait for a step's result (whole seconds)", "600"),
+    ("WAIT_INTERVAL", "seconds between tries while waiting", "5"),
+]
+# Both values go into arithmetic or `sleep`: anything but a number stops the script.
+_WAIT_SETTINGS = [
+    "WAIT_TIMEOUT=${WAIT_TIMEOUT:-600}",
+    "WAIT_INTERVAL=${WAIT_INTERVAL:-5}",
+    "[[ $WAIT_TIMEOUT =~ ^[0-9]+$ ]] ||"
+    ' { echo "error: WAIT_TIMEOUT must be a whole number of seconds" >&2; exit 1; }',
+    "[[ $WAIT_INTERVAL =~ ^[0-9]+([.][0-9]+)?$ ]] ||"
+    ' { echo "error: WAIT_INTERVAL must be a number of seconds" >&2; exit 1; }',
+]
+_SHOW_BODY = 'cat "$scratch/body"'
+_SHOW_ERROR = '  cat "$scratch/body"\n'
+_SCRATCH = """\
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT"""
+# {show}: faithful scripts print the error response's body, as `curl --fail-with-body` does.
+_FAILED = """\
+# Stops the script after the request of step $1 failed with curl exit code $2, naming the
+# HTTP status and the server's message; on a conflict (409), $3 names the values to change.
+failed() {
+  local message
+  if [[ $status == 000 || $status -lt 400 ]]; then
+    echo "error: $1: the request failed (curl exit code $2)" >&2
+    exit 1
+  fi
+{show}
+  message=$(jq -r '.message | strings' "$scratch/body" 2>/dev/null) || message=
+  [[ -n $message ]] || message=$(head -c 300 "$scratch/body" | tr -d '\\0')
+  echo "error: $1: HTTP $status: $message" >&2
+  if [[ $status == 409 && -n $3 ]]; then
+    echo "already exists? choose another value: $3" >&2
+  fi
+  exit 1
+}"""
+_HELPERS = {
+    "read_field": """\
+# Sets `field` to the value at jq path $2 in the response (a string as is, anything else as
+# JSON text); stops the script when step $1's response has none ($3 names the path).
+read_field() {
+  field=$(jq -j "($2"' | if type == "string" then . elif . == null then error("missing")
+    else tojson end | if explode | any(. == 0) then error("NUL byte") else . end), "."' \\
+    "$scratch/body" 2>/dev/null) || {
+    echo "error: $1: the response has no field $3" >&2
+    exit 1
+  }
+  field=${field%.}
+}""",
+    "read_header": """\
+# Sets `field` to the value of header $2 (lower case) in the last response of step $1;
+# stops the script when there is none.
+read_header() {
+  local line name found=
+  while IFS= read -r line; do
+    line=${line%$'\\r'}
+    name=${line%%:*}
+    if [[ $line == HTTP/* ]]; then
+      found=
+    elif [[ $line == *:* && ${name,,} == "$2" ]]; then
+      IFS=$' \\t' read -r field <<<"${line#*:}"
+      found=1
+    fi
+  done <"$scratch/headers"
+  if [[ -z $found ]]; then
+    echo "error: $1: the response has no header $2" >&2
+    exit 1
+  fi
+}""",
+    "wait": """\
+# Whether the response has a value at jq path $1: not missing, null, "", [] or {}.
+has_value() {
+  jq -e "$1"' | . != null and . != "" and . != [] and . != {}' "$scratch/body" >/dev/null 2>&1
+}
+
+# Sleeps WAIT_INTERVAL seconds before step $1 is sent again, or stops the script when the
+# deadline $3 has passed without a value at $2.
+keep_waiting() {
+  if ((SECONDS >= $3)); then
+    echo "error: $1: no $2 in the response after waiting $WAIT_TIMEOUT seconds" \\
+      "(set WAIT_TIMEOUT)" >&2
+    exit 1
+  fi
+  sleep "$WAIT_INTERVAL"
+}""",
+    "save_secret": """\
+# Writes `field` to file $1, created readable only by the user (never printed); says so
+# with the description $2.
+save_secret() {
+  rm -f -- "$1"
+  (umask 077 && set -C && printf '%s' "$field" >"$1")
+  printf '%s written to %s\\n' "$2" "$1"
+}""",
+}
 
 
 # --- bash words -------------------------------------------------------------------------
@@ -178,11 +305,7 @@ def _check_sources(plan: Plan) -> None:
 def _used_vars(plan: Plan, kind: str) -> list[Var]:
     """Vars of one kind that the sent steps refer to: plan order first, then by name."""
     used = {
-        var
-        for step in plan.steps
-        if not step.skip
-        for var in _step_vars(step)
-        if var.kind == kind
+        var for step in plan.steps if not step.skip for var in _step_vars(step) if var.kind == kind
     }
     declared = [*plan.env] if kind == "env" else [*plan.params]
     order = {item.name: index for index, item in enumerate(declared)}
@@ -542,7 +665,8 @@ def path_text(path: JsonPath) -> str:
 
 
 def _field_line(path: JsonPath, where: str) -> str:
-    return f"read_field {bash_word(where)} {bash_word(jq_filter(path))} {bash_word(path_text(path))}"
+    words = [bash_word(where), bash_word(jq_filter(path)), bash_word(path_text(path))]
+    return f"read_field {' '.join(words)}"
 
 
 def _extraction_lines(extraction: Extraction, where: str) -> list[str]:
@@ -671,8 +795,10 @@ def emit(plan: Plan) -> Emitted:
     lines = ["#!/usr/bin/env bash", *_header_comment(plan), "set -euo pipefail"]
     if settings:
         lines += ["", *settings]
-    for block in [*_helpers(plan), *steps]:
-        lines += ["", *block] if isinstance(block, list) else ["", block]
+    for helper in _helpers(plan):
+        lines += ["", helper]
+    for block in steps:
+        lines += ["", *block]
     summary = _summary(plan)
     if summary:
         lines += ["", *summary]
