@@ -240,11 +240,6 @@ BACKGROUND_SCHEMES: frozenset[str] = frozenset(
 BACKGROUND_PATHS = re.compile(
     r"^/(?:favicon\.ico|apple-touch-icon[^/]*|service-worker|sw\.js|\.well-known/appspecific/)"
 )
-# Resource types of requests no script awaits: sendBeacon and <a ping>, CSP reports,
-# speculative loads.
-BACKGROUND_RESOURCE_TYPES: frozenset[str] = frozenset(
-    {"ping", "beacon", "csp-violation-report", "prefetch"}
-)
 # Header -> a word in its value that marks a speculative load (Chrome, older Chrome,
 # Firefox).
 BACKGROUND_HEADERS: dict[str, str] = {
@@ -252,6 +247,14 @@ BACKGROUND_HEADERS: dict[str, str] = {
     "purpose": "prefetch",
     "x-moz": "prefetch",
 }
+# Resource types of requests no script awaits: sendBeacon and <a ping>, CSP reports,
+# speculative loads.
+BACKGROUND_RESOURCE_TYPES: frozenset[str] = frozenset(
+    {"ping", "beacon", "csp-violation-report", "prefetch"}
+)
+# (sec-fetch-mode, sec-fetch-dest) of a beacon or ping without a resource type: sent for
+# no script to read the answer (an API client's fetch has mode "cors" or "same-origin").
+BEACON_FETCH: tuple[str, str] = ("no-cors", "empty")
 
 # --- Rancher ------------------------------------------------------------------------------
 
@@ -475,16 +478,28 @@ def _preflight(request: _Seen, context: _Context) -> Decision | None:
     return PREFLIGHT if asks or request.resource_type == "preflight" else None
 
 
-def _background(request: _Seen, context: _Context) -> Decision | None:
+def _browser_own(request: _Seen, context: _Context) -> Decision | None:
+    """What the browser asks for by itself, on any host."""
     marked = any(
         word in request.headers.get(name, "").lower() for name, word in BACKGROUND_HEADERS.items()
     )
     if (
         marked
         or request.scheme in BACKGROUND_SCHEMES
-        or request.resource_type in BACKGROUND_RESOURCE_TYPES
         or (request.method in READS and BACKGROUND_PATHS.match(request.path) is not None)
     ):
+        return BACKGROUND
+    return None
+
+
+def _beacon(request: _Seen, context: _Context) -> Decision | None:
+    """Beacons, pings and reports, after the host rule: one to another host (analytics) is
+    named by its host."""
+    fetch = (
+        request.headers.get("sec-fetch-mode", "").strip().lower(),
+        request.headers.get("sec-fetch-dest", "").strip().lower(),
+    )
+    if request.resource_type in BACKGROUND_RESOURCE_TYPES or fetch == BEACON_FETCH:
         return BACKGROUND
     return None
 
@@ -528,16 +543,17 @@ def _list_polling(request: _Seen, context: _Context) -> Decision | None:
 RULES: tuple[Callable[[_Seen, _Context], Decision | None], ...] = (
     _websocket,
     _preflight,
-    _background,
+    _browser_own,
     _static,
     _other_origin,
+    _beacon,
     _secret_read,
     _rancher_noise,
     _list_polling,
 )
 
 # Rules whose requests are never API calls: left out when looking for the API's host.
-NOT_API_CALLS = (_websocket, _preflight, _background, _static)
+NOT_API_CALLS = (_websocket, _preflight, _browser_own, _static, _beacon)
 
 
 def _is_rancher(requests: Sequence[_Seen]) -> bool:

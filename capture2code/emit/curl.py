@@ -224,10 +224,19 @@ def bash_word(value: str | bytes, *, bare: bool = True) -> str:
     return "".join(_render_run(kind, "".join(run)) for kind, run in itertools.groupby(text, _kind))
 
 
+def _shown(text: str) -> str:
+    """`text` on one line: line breaks and invisible characters as Python escapes."""
+    return "".join(c if _visible(c) else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def comment(text: str) -> str:
     """A bash comment line showing `text`; line breaks and invisible characters escaped."""
-    shown = "".join(c if _visible(c) else c.encode("unicode_escape").decode("ascii") for c in text)
-    return f"# {shown}".rstrip()
+    return f"# {_shown(text)}".rstrip()
+
+
+def message_word(text: str) -> str:
+    """A bash word for a message the script prints: `text` as `comment` shows it."""
+    return bash_word(_shown(text))
 
 
 # --- variables --------------------------------------------------------------------------
@@ -665,7 +674,7 @@ def path_text(path: JsonPath) -> str:
 
 
 def _field_line(path: JsonPath, where: str) -> str:
-    words = [bash_word(where), bash_word(jq_filter(path)), bash_word(path_text(path))]
+    words = [message_word(where), bash_word(jq_filter(path)), message_word(path_text(path))]
     return f"read_field {' '.join(words)}"
 
 
@@ -675,7 +684,7 @@ def _extraction_lines(extraction: Extraction, where: str) -> list[str]:
     if extraction.header is None:
         read = _field_line(extraction.path, where)
     elif _TOKEN.fullmatch(extraction.header):
-        read = f"read_header {bash_word(where)} {bash_word(extraction.header.lower())}"
+        read = f"read_header {message_word(where)} {bash_word(extraction.header.lower())}"
     else:
         raise EmitError(f"{where}: {extraction.header!r} is not a valid header name")
     return [read, f"{extraction.var}={_DERIVED[extraction.derive]}"]
@@ -683,11 +692,11 @@ def _extraction_lines(extraction: Extraction, where: str) -> list[str]:
 
 def _save_lines(saved: SavedSecret, where: str) -> list[str]:
     filename = _literal_word(saved.filename, f"{where}: file name")
-    description = _literal_word(saved.description, f"{where}: description")
+    description = message_word(saved.description)
     return [_field_line(saved.path, where), f"save_secret {filename} {description}"]
 
 
-def _shown(text: Text) -> str:
+def _text_shown(text: Text) -> str:
     return "".join(f"${{{p.name}}}" if isinstance(p, Var) else str(p) for p in text)
 
 
@@ -695,7 +704,7 @@ def _step_facts(step: Step) -> list[str]:
     """What the step's comment says besides the title: what it creates, sets, waits for."""
     facts = []
     if step.creates is not None:
-        name = f" {_shown(step.creates.name)}" if step.creates.name else ""
+        name = f" {_text_shown(step.creates.name)}" if step.creates.name else ""
         facts.append(f"Creates {step.creates.type}{name}.")
     for extraction in step.extracts:
         source = f"header {extraction.header}" if extraction.header else path_text(extraction.path)
@@ -723,7 +732,7 @@ def _call(options: list[str], step: Step, plan: Plan, where: str, indent: str) -
     capture = _CAPTURE + (" " + _DUMP_HEADERS if any(e.header for e in step.extracts) else "")
     command = f" \\\n{indent}  ".join([f"{_CURL} {_LIMITS}", capture, *options])
     hint = bash_word(_conflict_hint(step, plan))
-    return f"{indent}status=$({command}) || failed {bash_word(where)} $? {hint}"
+    return f"{indent}status=$({command}) || failed {message_word(where)} $? {hint}"
 
 
 def _wait_lines(options: list[str], step: Step, plan: Plan, where: str) -> list[str]:
@@ -733,7 +742,7 @@ def _wait_lines(options: list[str], step: Step, plan: Plan, where: str) -> list[
         "while true; do",
         _call(options, step, plan, where, "  "),
         f"  has_value {bash_word(jq_filter(path))} && break",
-        f'  keep_waiting {bash_word(where)} {bash_word(path_text(path))} "$deadline"',
+        f'  keep_waiting {message_word(where)} {message_word(path_text(path))} "$deadline"',
         "done",
     ]
 
