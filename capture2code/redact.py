@@ -80,15 +80,36 @@ class Kind:
 class Shape:
     pattern: re.Pattern[str]
     kind: Kind
+    # The literal texts every match begins with. A pattern that opens with a lookbehind
+    # makes the regex engine try every position of a text; a body of megabytes is searched
+    # for these instead, and the pattern tried only where one occurs.
+    starts: tuple[str, ...]
     # The shape names the variable even where a position would (a provider's key is
     # better known as DIGITALOCEAN_ACCESS_TOKEN than as the header it came in).
     names: bool = True
 
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches `pattern.finditer(text)` gives."""
+        candidates: set[int] = set()
+        for start in self.starts:
+            at = text.find(start)
+            while at >= 0:
+                candidates.add(at)
+                at = text.find(start, at + 1)
+        end = 0
+        for at in sorted(candidates):
+            match = self.pattern.match(text, at) if at >= end else None
+            if match is not None:
+                end = match.end()
+                yield match
 
-def _shape(pattern: str, name: str, what: str, names: bool = True) -> Shape:
+
+def _shape(
+    pattern: str, name: str, what: str, starts: tuple[str, ...], names: bool = True
+) -> Shape:
     # Not inside a longer word: `AKIA…` in a base64 blob is not an AWS key id.
     bounded = rf"(?<![A-Za-z0-9_]){pattern}(?![A-Za-z0-9_])"
-    return Shape(re.compile(bounded), Kind(name, what), names)
+    return Shape(re.compile(bounded), Kind(name, what), starts, names)
 
 
 SHAPES: tuple[Shape, ...] = (
@@ -97,32 +118,61 @@ SHAPES: tuple[Shape, ...] = (
         r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
         "PRIVATE_KEY",
         "PEM private key",
+        ("-----BEGIN ",),
         names=False,
     ),
     _shape(
         r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
         "JWT",
         "JSON Web Token",
+        ("eyJ",),
         names=False,
     ),
     # Rancher API tokens `token-xxxxx:secret`, kubeconfig tokens (also URL-encoded).
-    _shape(r"token-[a-z0-9]+(?::|%3[Aa])[A-Za-z0-9]{16,}", "RANCHER_TOKEN", "Rancher API token"),
+    _shape(
+        r"token-[a-z0-9]+(?::|%3[Aa])[A-Za-z0-9]{16,}",
+        "RANCHER_TOKEN",
+        "Rancher API token",
+        ("token-",),
+    ),
     _shape(
         r"kubeconfig-[a-z0-9-]+(?::|%3[Aa])[A-Za-z0-9]{16,}",
         "RANCHER_KUBECONFIG_TOKEN",
         "Rancher kubeconfig token",
+        ("kubeconfig-",),
     ),
-    _shape(r"(?:AKIA|ASIA)[A-Z0-9]{16}", "AWS_ACCESS_KEY_ID", "AWS access key id"),
-    _shape(r"do[opr]_v1_[A-Za-z0-9]{20,}", "DIGITALOCEAN_ACCESS_TOKEN", "DigitalOcean API token"),
+    _shape(
+        r"(?:AKIA|ASIA)[A-Z0-9]{16}",
+        "AWS_ACCESS_KEY_ID",
+        "AWS access key id",
+        ("AKIA", "ASIA"),
+    ),
+    _shape(
+        r"do[opr]_v1_[A-Za-z0-9]{20,}",
+        "DIGITALOCEAN_ACCESS_TOKEN",
+        "DigitalOcean API token",
+        ("doo_v1_", "dop_v1_", "dor_v1_"),
+    ),
     _shape(
         r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
         "GITHUB_TOKEN",
         "GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
-    _shape(r"glpat-[A-Za-z0-9_-]{20,}", "GITLAB_TOKEN", "GitLab token"),
-    _shape(r"xox[abposr]-[A-Za-z0-9-]{10,}", "SLACK_TOKEN", "Slack token"),
-    _shape(r"AIza[0-9A-Za-z_-]{35}", "GOOGLE_API_KEY", "Google API key"),
-    _shape(r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", "STRIPE_SECRET_KEY", "Stripe secret key"),
+    _shape(r"glpat-[A-Za-z0-9_-]{20,}", "GITLAB_TOKEN", "GitLab token", ("glpat-",)),
+    _shape(
+        r"xox[abposr]-[A-Za-z0-9-]{10,}",
+        "SLACK_TOKEN",
+        "Slack token",
+        ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"),
+    ),
+    _shape(r"AIza[0-9A-Za-z_-]{35}", "GOOGLE_API_KEY", "Google API key", ("AIza",)),
+    _shape(
+        r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
+        "STRIPE_SECRET_KEY",
+        "Stripe secret key",
+        ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+    ),
 )
 
 # --- the catalogue: headers --------------------------------------------------------------
@@ -771,7 +821,7 @@ class _Scan:
     def shapes(self) -> None:
         for item in self.fields:
             for shape in SHAPES:
-                for match in shape.pattern.finditer(item.text):
+                for match in shape.finditer(item.text):
                     self.found(item.where, f"found in {item.place}", match.group(0), shape.kind)
 
 

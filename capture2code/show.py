@@ -41,10 +41,10 @@ def request_target(record: Record) -> str:
     scheme_end = url.find("://")
     if scheme_end < 0 or "/" in url[:scheme_end]:
         return url  # already a target, or an origin turned into a variable
-    slash = url.find("/", scheme_end + 3)
-    query = url.find("?", scheme_end + 3)
-    starts = [at for at in (slash, query) if at >= 0]
-    return url[min(starts) :] if starts else "/"
+    authority = scheme_end + 3
+    ends = [at for at in (url.find(mark, authority) for mark in "/?#") if at >= 0]
+    rest = url[min(ends) :] if ends else ""
+    return rest if rest.startswith("/") else "/" + rest
 
 
 def _printable(text: str) -> str:

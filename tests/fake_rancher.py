@@ -32,7 +32,12 @@ ID_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 TOKEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 VERSION = "v2.9.3"
 FLEET_NAMESPACE = "fleet-default"
-PUBLIC_PREFIXES = ("/v3-public/", "/rancherversion", "/v3/settings/", "/v1/management.cattle.io.settings")
+PUBLIC_PREFIXES = (
+    "/v3-public/",
+    "/rancherversion",
+    "/v3/settings/",
+    "/v1/management.cattle.io.settings",
+)
 API_PREFIXES = ("/v1", "/v3", "/meta/", "/k8s/")
 # Methods that change nothing; everything else counts as a mutation.
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -249,7 +254,9 @@ STEVE_TYPES = (
     ),
 )
 STEVE_BY_COLLECTION = {kind.collection: kind for kind in STEVE_TYPES}
-MACHINE_CONFIG_KINDS = {kind.kind: kind for kind in STEVE_TYPES if kind.created_kind == "machineconfig"}
+MACHINE_CONFIG_KINDS = {
+    kind.kind: kind for kind in STEVE_TYPES if kind.created_kind == "machineconfig"
+}
 PROVISIONING = STEVE_TYPES[1]
 STEVE_ENVELOPE = ("id", "type", "links", "actions", "actionLinks")
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -265,7 +272,10 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".ico": "image/x-icon",
 }
-PAGE = b'<!DOCTYPE html><html><head><title>Rancher</title></head><body><div id="app"></div></body></html>'
+PAGE = (
+    b"<!DOCTYPE html><html><head><title>Rancher</title></head>"
+    b'<body><div id="app"></div></body></html>'
+)
 DIGITALOCEAN_API = {
     "v2/regions": {
         "regions": [
@@ -485,7 +495,7 @@ class FakeRancher:
     # --- bookkeeping --------------------------------------------------------------------------
 
     def _new_token(self) -> str:
-        return f"token-{random_text(5)}:{self.secret_prefix}{random_text(54 - len(self.secret_prefix), TOKEN_ALPHABET)}"
+        return f"token-{random_text(5)}:{self._new_secret(54)}"
 
     def _new_secret(self, length: int) -> str:
         return self.secret_prefix + random_text(length - len(self.secret_prefix), TOKEN_ALPHABET)
@@ -556,7 +566,9 @@ class FakeRancher:
         cookie = call.cookies.get("CSRF")
         if call.method in SAFE_METHODS:
             # Norman hands a browser without one a CSRF cookie on its first read.
-            return [] if cookie else [("Set-Cookie", f"CSRF={secrets.token_hex(16)}; Path=/; Secure")]
+            return (
+                [] if cookie else [("Set-Cookie", f"CSRF={secrets.token_hex(16)}; Path=/; Secure")]
+            )
         if not cookie or call.headers.get("x-api-csrf") != cookie:
             raise Refusal(403, "InvalidCSRFToken", "invalid CSRF token")
         return []
@@ -728,7 +740,9 @@ class FakeRancher:
             }
             for name, value in V1_SETTINGS.items()
         ]
-        return Reply(200, collection(call.base, call.path, "management.cattle.io.setting", settings))
+        return Reply(
+            200, collection(call.base, call.path, "management.cattle.io.setting", settings)
+        )
 
     def _counts(self, call: Call) -> Reply:
         counts = {
@@ -808,7 +822,9 @@ class FakeRancher:
             value = body.get(field_name)
             if value in (None, ""):
                 if reference.required:
-                    raise Refusal(422, "MissingRequired", f"{field_name} is required", field_name=field_name)
+                    raise Refusal(
+                        422, "MissingRequired", f"{field_name} is required", field_name=field_name
+                    )
                 continue
             if value not in self._norman[reference.type_name]:
                 raise Refusal(
@@ -842,7 +858,9 @@ class FakeRancher:
         if not isinstance(name, str) or not name:
             raise Refusal(422, "MissingRequired", "name is required", field_name="name")
         if any(cluster.get("name") == name for cluster in self._norman["cluster"].values()):
-            raise Refusal(409, "AlreadyExists", f'cluster "{name}" already exists', field_name="name")
+            raise Refusal(
+                409, "AlreadyExists", f'cluster "{name}" already exists', field_name="name"
+            )
 
     def _registration_secrets(self, base: str, cluster_id: str) -> JSONObj:
         token = self._new_secret(54)
@@ -852,8 +870,8 @@ class FakeRancher:
             f"--label 'cattle.io/os=linux' --token {token} --etcd --controlplane --worker"
             if cluster_id.startswith("c-m-")
             else "sudo docker run -d --privileged --restart=unless-stopped --net=host "
-            f"-v /etc/kubernetes:/etc/kubernetes -v /var/run:/var/run rancher/rancher-agent:{VERSION} "
-            f"--server {base} --token {token}"
+            "-v /etc/kubernetes:/etc/kubernetes -v /var/run:/var/run "
+            f"rancher/rancher-agent:{VERSION} --server {base} --token {token}"
         )
         return {
             "token": token,
@@ -908,19 +926,26 @@ class FakeRancher:
             raise Refusal(404, "InvalidAction", f"invalid action: {action}")
         token = f"kubeconfig-{self.user_id}{random_text(5)}:{self._new_secret(52)}"
         self._kubeconfigs.append({"clusterId": stored["id"], "token": token})
-        self._created.setdefault("kubeconfig", []).append(f"kubeconfig|{len(self._kubeconfigs) - 1}")
+        self._created.setdefault("kubeconfig", []).append(
+            f"kubeconfig|{len(self._kubeconfigs) - 1}"
+        )
         name = stored["name"]
         config = (
             "apiVersion: v1\nkind: Config\nclusters:\n"
             f'- name: "{name}"\n  cluster:\n'
             f'    server: "{call.base}/k8s/clusters/{stored["id"]}"\n\n'
             f'users:\n- name: "{name}"\n  user:\n    token: "{token}"\n\n\n'
-            f'contexts:\n- name: "{name}"\n  context:\n    user: "{name}"\n    cluster: "{name}"\n\n'
+            f'contexts:\n- name: "{name}"\n  context:\n'
+            f'    user: "{name}"\n    cluster: "{name}"\n\n'
             f'current-context: "{name}"\n'
         )
         return Reply(
             200,
-            {"type": "generateKubeConfigOutput", "baseType": "generateKubeConfigOutput", "config": config},
+            {
+                "type": "generateKubeConfigOutput",
+                "baseType": "generateKubeConfigOutput",
+                "config": config,
+            },
         )
 
     def _registration_tokens(self, call: Call) -> Reply:
@@ -1008,7 +1033,11 @@ class FakeRancher:
             raise Refusal(422, "Invalid", f"metadata.name {name!r} is not a valid DNS label")
         key = f"{namespace}/{name}"
         if key in self._steve[kind.collection]:
-            raise Refusal(409, "AlreadyExists", f'{kind.resource}.{kind.api_version.split("/")[0]} "{name}" already exists')
+            raise Refusal(
+                409,
+                "AlreadyExists",
+                f'{kind.resource}.{kind.api_version.split("/")[0]} "{name}" already exists',
+            )
         if kind is PROVISIONING:
             self._check_provisioning(body, namespace)
         stored = {key_: value for key_, value in body.items() if key_ not in STEVE_ENVELOPE}
@@ -1032,7 +1061,9 @@ class FakeRancher:
         spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
         credential = spec.get("cloudCredentialSecretName")
         known = self._norman["cloudCredential"]
-        if credential and (not isinstance(credential, str) or credential.replace("/", ":") not in known):
+        if credential and (
+            not isinstance(credential, str) or credential.replace("/", ":") not in known
+        ):
             raise Refusal(
                 422,
                 "Invalid",
@@ -1185,7 +1216,9 @@ class _Handler(BaseHTTPRequestHandler):
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         seen_headers = tuple(self.headers.items())
         # Recorded before answering, so a client that has its response can read it here.
-        self.rancher._record(Seen(self.command, self.path, seen_headers, body, reply.status), refusal)
+        self.rancher._record(
+            Seen(self.command, self.path, seen_headers, body, reply.status), refusal
+        )
         self.send_response_only(reply.status)
         self.send_header("Date", self.date_time_string())
         self.send_header("Content-Type", reply.content_type)
@@ -1198,4 +1231,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
-

@@ -112,10 +112,15 @@ FORM_UNCHANGED = re.compile(rb"([!#$&-;=?-_a-z|~]|%[0-9A-Fa-f]{2})*")
 # Values the prologue refuses; a default must pass too.
 UNSAFE_VALUE = re.compile(r"\{\{|\\\{|^\{|[{\\]$")
 
-STATUS_CHECK = (
-    '> {% client.test("HTTP status below 400", function () { '
-    'client.assert(response.status < 400, "HTTP status " + response.status); }); %}'
+# Milliseconds httpyac (got) allows each request, as the other emitters' 60 seconds.
+REQUEST_TIMEOUT_MS = 60_000
+# Wait options (Step.wait): the variables and their defaults in seconds.
+WAIT_VARS = (
+    ("WAIT_TIMEOUT", "600", "seconds a waiting step polls before it gives up"),
+    ("WAIT_INTERVAL", "5", "seconds between the polls of a waiting step"),
 )
+# Derivations (plan.DERIVATIONS) the runtime below implements.
+JS_DERIVATIONS = frozenset({"colon_to_slash", "slash_to_colon", "name"})
 
 PROLOGUE = """\
 {{
@@ -156,7 +161,129 @@ PROLOGUE = """\
       fail(`file ${file} not found (paths are relative to the .http file's directory)`);
     }
   }
+%(runtime)s
 }}"""
+
+# What each step's response script calls. Values read from responses are kept in
+# `capture2code.values`, never in httpyac's variables: httpyac evaluates `{{…}}` in those
+# (a server-issued `{{ require(…) }}` would run), and requests read them only inside one
+# `{{ … }}` expression, whose result httpyac does not scan again.
+RUNTIME = r"""  const fs = require("fs");
+  const path = require("path");
+  const c2c = (globalThis.capture2code ??= { values: {}, waits: {} });
+  c2c.waitTimeout = Number(exports.WAIT_TIMEOUT ?? 600);
+  c2c.waitInterval = Number(exports.WAIT_INTERVAL ?? 5);
+  if (!(c2c.waitTimeout >= 0 && c2c.waitInterval >= 0)) {
+    fail("WAIT_TIMEOUT and WAIT_INTERVAL must be numbers of seconds");
+  }
+  c2c.stop = (message) => {
+    process.stderr.write(`capture2code: ${message}\n`);
+    process.exit(3);
+  };
+  c2c.json = (response) => {
+    try {
+      return JSON.parse(String(response.body ?? ""));
+    } catch (error) {
+      return undefined;
+    }
+  };
+  // The value at `keys` (object keys, list indexes), or undefined.
+  c2c.at = (data, keys) => {
+    let value = data;
+    for (const key of keys) {
+      const object = value !== null && typeof value === "object";
+      const holds = typeof key === "number" ? Array.isArray(value) : object && !Array.isArray(value);
+      if (!holds || !Object.prototype.hasOwnProperty.call(value, key)) {
+        return undefined;
+      }
+      value = value[key];
+    }
+    return value;
+  };
+  c2c.text = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+  c2c.derive = {
+    colon_to_slash: (value) => value.replace(":", "/"),
+    slash_to_colon: (value) => value.replace("/", ":"),
+    name: (value) => value.slice(Math.max(value.lastIndexOf(":"), value.lastIndexOf("/")) + 1),
+  };
+  c2c.message = (response) => {
+    const data = c2c.json(response);
+    if (data !== null && typeof data === "object" && typeof data.message === "string") {
+      return data.message;
+    }
+    return String(response.body ?? "").slice(0, 300);
+  };
+  c2c.check = (response, step, params) => {
+    if (response.statusCode < 400) {
+      return;
+    }
+    let message = `${step}: HTTP ${response.statusCode}: ${c2c.message(response)}`;
+    if (response.statusCode === 409 && params.length > 0) {
+      const options = params.map((name) => `${name} (--var ${name}=...)`);
+      message += `\nalready exists? choose another value: ${options.join(", ")}`;
+    }
+    c2c.stop(message);
+  };
+  c2c.extract = (response, step, name, keys, readable, header, derive) => {
+    let value;
+    if (header !== null) {
+      value = response.headers?.[header.toLowerCase()];
+      value = Array.isArray(value) ? value.join(", ") : value;
+      if (value === undefined) {
+        c2c.stop(`${step}: the response has no header ${header}`);
+      }
+    } else {
+      value = c2c.at(c2c.json(response), keys);
+      if (value === undefined || value === null) {
+        c2c.stop(`${step}: the response has no field ${readable}`);
+      }
+    }
+    value = c2c.text(value);
+    c2c.values[name] = derive === null ? value : c2c.derive[derive](value);
+  };
+  // A waiting step: `ready` records each response, `again` (its @loop condition) says
+  // whether to send the request (again), sleeping WAIT_INTERVAL first, up to WAIT_TIMEOUT.
+  c2c.ready = (response, number, step, keys, readable) => {
+    const value = c2c.at(c2c.json(response), keys);
+    const empty = value === undefined || value === null || value === "";
+    const wait = (c2c.waits[number] ??= { start: Date.now() });
+    wait.ready = !(empty || (typeof value === "object" && Object.keys(value).length === 0));
+    wait.message = `${step}: no ${readable} in the response after waiting ${c2c.waitTimeout} seconds (WAIT_TIMEOUT)`;
+    return wait.ready;
+  };
+  c2c.again = async (number) => {
+    const wait = (c2c.waits[number] ??= { start: Date.now() });
+    if (wait.ready === undefined) {
+      return true;
+    }
+    if (wait.ready) {
+      delete c2c.waits[number];
+      return false;
+    }
+    const left = c2c.waitTimeout * 1000 - (Date.now() - wait.start);
+    if (left <= 0) {
+      c2c.stop(wait.message);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(c2c.waitInterval * 1000, left)));
+    return true;
+  };
+  // A secret from a response goes to a file created with mode 0600; only its name is shown.
+  c2c.save = (response, step, keys, readable, filename, description) => {
+    const value = c2c.at(c2c.json(response), keys);
+    if (value === undefined || value === null) {
+      c2c.stop(`${step}: the response has no field ${readable}`);
+    }
+    const file = path.resolve(filename);
+    fs.rmSync(file, { force: true });
+    fs.writeFileSync(file, c2c.text(value), { mode: 0o600, flag: "wx" });
+    process.stdout.write(`${description} written to ${filename}\n`);
+  };
+  c2c.summary = (created) => {
+    for (const [type, name, id] of created) {
+      const words = [type, ...(name === null ? [] : [name]), ...(id === null ? [] : [`(${id})`])];
+      process.stdout.write(`created ${words.join(" ")}\n`);
+    }
+  };"""
 
 
 @dataclass(frozen=True)
@@ -177,14 +304,17 @@ class _Collector:
     files: dict[str, bytes] = field(default_factory=dict)
     uses: dict[str, set[str]] = field(default_factory=dict)
     included: list[str] = field(default_factory=list)
+    # Names earlier steps' responses have set (Var kind "extracted").
+    extracted: set[str] = field(default_factory=set)
 
-    def var(self, var: Var, where: str, use: str) -> str:
-        if var.kind != "env":
-            raise EmitError(f"{where}: the .http emitter cannot use {var.kind} variable {var.name}")
+    def var(self, var: Var, where: str, use: str) -> None:
+        if var.kind == "extracted":
+            if var.name not in self.extracted:
+                raise EmitError(f"{where}: no earlier step sets {var.name}")
+            return
         if not VAR_NAME.fullmatch(var.name) or var.name in RESERVED_NAMES:
             raise EmitError(f"{where}: httpyac cannot use a variable named {var.name!r}")
         self.uses.setdefault(var.name, set()).add(use)
-        return var.name
 
     def include(self, path: str) -> str:
         if path not in self.included:
@@ -215,8 +345,14 @@ def js_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _js_var(name: str) -> str:
-    return f"$context.variables[{js_string(name)}]"
+def js_ref(var: Var, header: bool = False) -> str:
+    """JavaScript for the variable's value: a value from a response is kept by the runtime (as
+    text; in a header as its UTF-8 bytes, one character each: Node sends Latin-1), others are
+    httpyac variables the prologue set."""
+    if var.kind == "extracted":
+        value = f"capture2code.values[{js_string(var.name)}]"
+        return f'Buffer.from({value}).toString("latin1")' if header else value
+    return f"$context.variables[{js_string(var.name)}]"
 
 
 def _js_sum(terms: Iterable[str]) -> str:
@@ -233,6 +369,8 @@ def plain_ok(pieces: tuple[Piece, ...]) -> bool:
     ending with `{` or `\\`)."""
     for index, piece in enumerate(pieces):
         if isinstance(piece, Var):
+            if piece.kind == "extracted":
+                return False  # a server's value may hold anything: only expressions carry it
             continue
         text = _as_str(piece)
         if "{{" in text or "\\{" in text:
@@ -403,10 +541,9 @@ def url_text(url: Text, collector: _Collector, where: str) -> str:
         for var in url.vars:
             collector.var(var, where, "other")
         return _with_refs(written)
-    terms = (
-        _js_var(collector.var(p, where, "other")) if isinstance(p, Var) else js_string(p)
-        for p in written
-    )
+    for var in url.vars:
+        collector.var(var, where, "other")
+    terms = (js_ref(p) if isinstance(p, Var) else js_string(p) for p in written)
     return "{{ " + _js_sum(terms) + " }}"
 
 
@@ -484,7 +621,7 @@ def header_lines(name: str, values: list[Text], collector: _Collector, where: st
     items = (
         _js_sum(
             (
-                _js_var(p.name)
+                js_ref(p, header=True)
                 if isinstance(p, Var)
                 else js_string(p.encode("utf-8", "surrogateescape").decode("latin1"))
             )
@@ -558,7 +695,8 @@ def _js_buffers(segments: Iterable[Segment], collector: _Collector, where: str) 
     terms = []
     for segment in segments:
         if isinstance(segment, Var):
-            terms.append(f"Buffer.from({_js_var(collector.var(segment, where, 'other'))})")
+            collector.var(segment, where, "other")
+            terms.append(f"Buffer.from({js_ref(segment)})")
         elif isinstance(segment, FileRef):
             path = js_string(collector.include(segment.path))
             terms.append(f'require("fs").readFileSync(require("path").resolve(__dirname, {path}))')

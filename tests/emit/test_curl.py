@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from capture2code.emit import EmitError
-from capture2code.emit.curl import bash_word, emit
+from capture2code.emit.curl import bash_word, emit, message_word
 from capture2code.plan import EnvVar, Plan, Step
 from capture2code.record import FormPart, Multipart, Record, Request
 from capture2code.template import Text, Var
@@ -618,7 +618,11 @@ def test_captured_text_in_comments_stays_comment(recorder: Recorder, tmp_path: P
     env = [EnvVar("BASE_URL", evil, default=recorder.origin + "/"), EnvVar("K", evil, value="v")]
     plan = Plan(steps, env=env, header=[evil], redacted=False)
     text = emit(plan).text
-    assert all(line.startswith("#") for line in text.splitlines() if "PWNED" in line)
+    # outside comments, the title is only in the quoted message naming the step
+    where = message_word(f"step 1 ({evil})")
+    assert "\n" not in where
+    pwned = [line for line in text.splitlines() if "PWNED" in line]
+    assert all(line.startswith("#") or line.endswith(f"failed {where} $? ''") for line in pwned)
     assert "Secrets are written into this script (--no-redact)" in text
     result, got = send(recorder, tmp_path, plan)
     assert result.returncode == 0, result.stderr

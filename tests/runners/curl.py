@@ -13,9 +13,18 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
 
 
 def run(
-    emitted: Emitted, env: dict[str, str], cwd: Path, timeout: float = 60
+    emitted: Emitted,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = 60,
+    *,
+    params: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Write the script (and its files) under `cwd` and run it there with bash."""
+    """Write the script (and its files) under `cwd` and run it there with bash.
+
+    `params` (Param name -> value) are passed as a user of the script does: as environment
+    variables of the same name.
+    """
     (cwd / SCRIPT).write_bytes(emitted.text.encode("utf-8"))
     for name, data in emitted.files.items():
         path = cwd / name
@@ -24,7 +33,7 @@ def run(
     return subprocess.run(
         ["bash", SCRIPT],
         cwd=cwd,
-        env={**BASE_ENV, "HOME": str(cwd), **env},
+        env={**BASE_ENV, "HOME": str(cwd), **env, **(params or {})},
         capture_output=True,
         timeout=timeout,
         check=False,
