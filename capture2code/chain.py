@@ -67,7 +67,7 @@ from json.decoder import scanstring
 from typing import Any
 from urllib.parse import quote
 
-from capture2code.plan import DERIVATIONS, Extraction, JsonPath, Wait
+from capture2code.plan import Extraction, JsonPath, Wait
 from capture2code.record import FormPart, Multipart, Record, Request
 from capture2code.template import Piece, Text, Var
 
@@ -222,7 +222,8 @@ INFERRED_IDS: tuple[InferredId, ...] = (
 )
 _NORMAN_CREATE = re.compile(r"/v3/[A-Za-z]+")
 _STEVE_CREATE = re.compile(r"/v1/([a-z0-9.-]+)")
-INFERRED_NOTE = "inferred from the id shape: the capture has no responses"
+NO_RESPONSES = "the capture has no responses"
+INFERRED_NOTE = f"inferred from the id shape: {NO_RESPONSES}"
 
 # --- the result -------------------------------------------------------------------------
 
@@ -285,7 +286,7 @@ def _id_like(value: str, key: str = "") -> bool:
         return key in VERSION_KEYS or int(value) >= 10000
     if len(value) < 5 or len(value) > 2048 or value.lower() in STOP_VALUES:
         return False
-    if value.lower() in STATES or any(c.isspace() or c in "\"\\\0" for c in value):
+    if value.lower() in STATES or any(c.isspace() or c in '"\\\0' for c in value):
         return False
     if not (_ALNUM.match(value) and _ALNUM.match(value[-1])):
         return False
@@ -302,10 +303,6 @@ def _derived(value: str) -> dict[str, str]:
                 forms[derive] = f"{namespace}{other}{name}"
                 forms["name"] = name
     return forms
-
-
-def _apply(derive: str | None, value: str) -> str:
-    return value if derive is None else _derived(value)[derive]
 
 
 def _encoded(value: str) -> list[str]:
@@ -331,9 +328,10 @@ class _Flat:
 
     text: str
     source: Text
+    binary: bool = False  # literal pieces are bytes (a body), not str
 
     @classmethod
-    def of(cls, text: Text) -> _Flat:
+    def of(cls, text: Text, binary: bool = False) -> _Flat:
         parts = []
         for piece in text.pieces:
             if isinstance(piece, Var):
@@ -342,10 +340,10 @@ class _Flat:
                 parts.append(piece.decode("utf-8", "surrogateescape"))
             else:
                 parts.append(piece)
-        return cls("".join(parts), text)
+        return cls("".join(parts), text, binary)
 
     def replaced(self, uses: list[_Use], names: dict[_Candidate, str]) -> Text:
-        binary = any(isinstance(p, bytes) for p in self.source.pieces)
+        binary = self.binary
         variables = iter(self.source.vars)
         pieces: list[Piece] = []
         position = 0
@@ -486,7 +484,9 @@ _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]")
 
 
 def _words(name: str) -> list[str]:
-    return [word.upper() for part in re.split(r"[^A-Za-z0-9]+", name) for word in _CAMEL.findall(part)]
+    return [
+        word.upper() for part in re.split(r"[^A-Za-z0-9]+", name) for word in _CAMEL.findall(part)
+    ]
 
 
 def _type_words(type_: str) -> list[str]:
@@ -563,7 +563,10 @@ class _Schemas:
         return self.collections.get(path) or self.collections.get(path.rsplit("/", 1)[-1])
 
     def field_type(self, body: Any, path: JsonPath, top: str | None) -> str | None:
-        """The schema type of the field at `path` of a request body, if a schema says."""
+        """The schema type of the field at `path` of a request body, if a schema says; for
+        an item of a list, the list field's type."""
+        while path and isinstance(path[-1], int):
+            path = path[:-1]
         schema = _own_schema(body, self) or top
         node = body
         for step in path[:-1]:
@@ -770,7 +773,11 @@ def _inferred_table(records: list[Record], blobs: list[str]) -> _Table:
 def _shape_values(blob: str, creates: list[_Create]) -> list[tuple[str, str]]:
     """Values of the creates' shapes in a text: leftmost first, the longest at a place."""
     spans = sorted(
-        ((m.start(), -m.end(), m.group(0), c.type) for c in creates for m in c.shape.finditer(blob)),
+        (
+            (m.start(), -m.end(), m.group(0), c.type)
+            for c in creates
+            for m in c.shape.finditer(blob)
+        ),
     )
     found, end = [], 0
     for start, negative_end, value, type_ in spans:
@@ -993,7 +1000,9 @@ def _no_overlap(uses: list[_Use]) -> list[_Use]:
 def _request_uses(context: _Context, index: int) -> list[tuple[_Flat, list[_Use]]]:
     record = context.records[index]
     request = record.request
-    flats = [_Flat.of(text) for text in _request_texts(request)]
+    texts = _request_texts(request)
+    head = 1 + len(request.headers)  # URL and headers are str, the rest body bytes
+    flats = [_Flat.of(text, number >= head) for number, text in enumerate(texts)]
     found = [_no_overlap(_url_uses(context, flats[0], index, request.method))]
     found += [_no_overlap(context.values_in(f.text, index)) for f in flats[1:]]
     if isinstance(request.body, Text):
@@ -1012,21 +1021,27 @@ def _rebuilt(request: Request, texts: list[Text]) -> Request:
         values = iter(rest)
         body = Multipart(
             [
-                FormPart(p.name, next(values), p.file, p.filename, p.type) if p.value else p
+                (
+                    FormPart(p.name, next(values), p.file, p.filename, p.type)
+                    if p.value is not None
+                    else p
+                )
                 for p in body.parts
             ]
         )
     return Request(request.method, url, headers, body, request.http_version, request.options)
 
 
-def _extraction_of(candidate: _Candidate, name: str) -> Extraction:
+def _extraction_of(records: list[Record], candidate: _Candidate, name: str) -> Extraction:
     site = candidate.site
     if site.inferred:
         note = INFERRED_NOTE
     elif site.link:
         note = f"the {site.key} URL offered by the {_readable(site.type)}"
-    elif site.key == "id":
+    elif site.key == "id" and records[site.index].request.method == "POST":
         note = f"id of the {_readable(site.type)} created here"
+    elif site.key == "id":
+        note = f"id of the {_readable(site.type)}"
     else:
         note = f"{site.key} of the {_readable(site.type)}"
     if site.header is not None and not site.link:
@@ -1034,6 +1049,13 @@ def _extraction_of(candidate: _Candidate, name: str) -> Extraction:
     header = site.header if site.link else None
     path = () if header is not None else site.path
     return Extraction(name, path, header, candidate.derive, note)
+
+
+def _inferred_note(records: list[Record], candidate: _Candidate, name: str) -> str:
+    request = records[candidate.site.index].request
+    call = f"{request.method} {_url_path(_Flat.of(request.url).text)}"
+    made = _readable(candidate.site.type)
+    return f"{name} is inferred from the id shape of the {made} that {call} creates: {NO_RESPONSES}"
 
 
 def _readable(type_: str) -> str:
@@ -1074,14 +1096,14 @@ def chain(
             if candidate not in names:
                 names[candidate] = _unique(_base_name(candidate, use.consumer_key), used_names)
                 producer = candidate.site.index
-                extraction = _extraction_of(candidate, names[candidate])
+                extraction = _extraction_of(records, candidate, names[candidate])
                 result.extracts.setdefault(producer, []).append(extraction)
                 wait = _wait_of(records, producer, candidate.site.path) if extraction.path else None
                 if wait is not None and producer not in result.waits:
                     result.waits[producer] = wait
             result.uses.setdefault(index, set()).add(candidate.site.index)
             if candidate.site.inferred:
-                note = f"{names[candidate]} {INFERRED_NOTE} (POST #{candidate.site.index + 1})"
+                note = _inferred_note(records, candidate, names[candidate])
                 lines = result.notes.setdefault(index, [])
                 if note not in lines:
                     lines.append(note)

@@ -1213,7 +1213,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Refusal as error:
             refusal = error
             reply = Reply(error.status, error.body())
-        payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        payload = (
+            reply.body
+            if isinstance(reply.body, bytes)
+            else json.dumps(reply.body, separators=(",", ":")).encode()
+        )
         seen_headers = tuple(self.headers.items())
         # Recorded before answering, so a client that has its response can read it here.
         self.rancher._record(

@@ -3,12 +3,15 @@ through the web app in tests/webapp via mitmdump with our addon (`addons/capture
 the records are converted to every target, and each script replays against a fresh
 instance of the app, which must receive the same mutating requests.
 
-Replays are faithful and the app issues the same session tokens and ids on every start,
+Faithful replays go to an app that issues the same session tokens and ids on every start,
 so the captured cookie, CSRF token and thing id are valid again on the fresh instance.
+Provisioning replays go to an app with random ids and tokens: the script must read the
+new thing's id from the create response and authenticate with an API token.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -27,6 +30,7 @@ from playwright.sync_api import sync_playwright
 
 from capture2code.capture import find_mitmdump
 from capture2code.convert import convert
+from capture2code.provision import ProvisionOptions
 from capture2code.record import Record, read_jsonl
 from capture2code.sources import Source
 from capture2code.template import Text
@@ -35,6 +39,7 @@ from tests.runners import curl as curl_runner
 from tests.runners import http as http_runner
 from tests.runners import python as python_runner
 from tests.webapp import Mutation, WebApp
+from tests.webapp.app import PASSWORD, USERNAME
 
 ADDON = Path(__file__).parent.parent / "addons" / "capture2code.py"
 CHROMIUM = "/usr/bin/chromium"
@@ -169,7 +174,7 @@ def test_each_script_replays_the_session_on_a_fresh_app(
     capture: Capture, target: str, tmp_path: Path
 ) -> None:
     source = Source(str(capture.records_path), path=capture.records_path)
-    emitted = convert([source], target=target).emitted
+    emitted = convert([source], target=target, mode="faithful").emitted
     fresh = WebApp(seed="things").start()
     try:
         result = RUNNERS[target](emitted, {**capture.env, "BASE_URL": fresh.origin}, tmp_path)
@@ -185,7 +190,7 @@ def test_a_faithful_replay_is_refused_where_ids_are_new(capture: Capture, tmp_pa
     """Against an app that issues random tokens, the captured session is unknown: the app
     really checks what the replay test relies on."""
     source = Source(str(capture.records_path), path=capture.records_path)
-    emitted = convert([source], target="python").emitted
+    emitted = convert([source], target="python", mode="faithful").emitted
     fresh = WebApp(seed=None).start()
     try:
         result = python_runner.run(emitted, {**capture.env, "BASE_URL": fresh.origin}, tmp_path)
@@ -256,3 +261,46 @@ def test_app_ids_repeat_with_a_seed_and_differ_without(app: WebApp) -> None:
             assert (first_ids(other) == seeded) is same
         finally:
             other.stop()
+
+
+def _login_token(app: WebApp) -> str:
+    """A token for the fresh app, as a user would create one for the script."""
+    answer = requests.post(
+        f"{app.origin}/v3-public/localProviders/local?action=login",
+        json={"username": USERNAME, "password": PASSWORD, "responseType": "token"},
+        timeout=TIMEOUT,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+@pytest.mark.parametrize("keep_login", [False, True], ids=["token", "keep-login"])
+@pytest.mark.parametrize("target", sorted(RUNNERS))
+def test_each_script_provisions_again_on_an_app_with_fresh_ids(
+    capture: Capture, target: str, keep_login: bool, tmp_path: Path
+) -> None:
+    """Provisioning mode against random ids: the created thing's id is read from the create
+    response, and the session is an API token (from the environment, or from the login)."""
+    source = Source(str(capture.records_path), path=capture.records_path)
+    conversion = convert([source], target=target, options=ProvisionOptions(keep_login=keep_login))
+    fresh = WebApp(seed=None).start()
+    try:
+        env = {**capture.env, "BASE_URL": fresh.origin}
+        if not keep_login:
+            env["RANCHER_TOKEN"] = _login_token(fresh)
+        result = RUNNERS[target](conversion.emitted, env, tmp_path)
+    finally:
+        fresh.stop()
+    assert result.returncode == 0, (result.stdout + result.stderr).decode(errors="replace")
+    captured = [(m.method, re.sub(r"t-[0-9a-f]+", "t-ID", m.target)) for m in capture.mutations]
+    replayed = [(m.method, re.sub(r"t-[0-9a-f]+", "t-ID", m.target)) for m in fresh.mutations]
+    assert replayed == (captured if keep_login else captured[1:])
+    assert [m.status for m in fresh.mutations] == [m.status for m in capture.mutations][
+        (0 if keep_login else 1) :
+    ]
+    created = fresh.mutations[-2]
+    started = fresh.mutations[-1]
+    assert json.loads(created.body) == json.loads(capture.mutations[1].body)
+    assert started.target.startswith("/v3/things/t-") and started.target not in {
+        m.target for m in capture.mutations
+    }

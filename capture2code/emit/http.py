@@ -25,6 +25,7 @@ a .http file; each was checked against the real httpyac and the loopback recorde
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterable
@@ -32,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from capture2code.emit import EmitError, Emitted
-from capture2code.plan import Plan, Step
-from capture2code.record import FormPart, Multipart, Request
+from capture2code.plan import DERIVATIONS, Param, Plan, Step
+from capture2code.record import FormPart, Multipart, Request, record_vars
 from capture2code.template import VAR_NAME, Piece, Text, Var
 
 # The httpyac release these rules were verified with (package.json pins the same).
@@ -191,8 +192,9 @@ RUNTIME = r"""  const fs = require("fs");
   c2c.at = (data, keys) => {
     let value = data;
     for (const key of keys) {
-      const object = value !== null && typeof value === "object";
-      const holds = typeof key === "number" ? Array.isArray(value) : object && !Array.isArray(value);
+      const list = Array.isArray(value);
+      const object = value !== null && typeof value === "object" && !list;
+      const holds = typeof key === "number" ? list : object;
       if (!holds || !Object.prototype.hasOwnProperty.call(value, key)) {
         return undefined;
       }
@@ -248,7 +250,8 @@ RUNTIME = r"""  const fs = require("fs");
     const empty = value === undefined || value === null || value === "";
     const wait = (c2c.waits[number] ??= { start: Date.now() });
     wait.ready = !(empty || (typeof value === "object" && Object.keys(value).length === 0));
-    wait.message = `${step}: no ${readable} in the response after waiting ${c2c.waitTimeout} seconds (WAIT_TIMEOUT)`;
+    const waited = `after waiting ${c2c.waitTimeout} seconds (WAIT_TIMEOUT)`;
+    wait.message = `${step}: no ${readable} in the response ${waited}`;
     return wait.ready;
   };
   c2c.again = async (number) => {
@@ -830,18 +833,29 @@ def _joined(segments: list[Segment]) -> list[Segment]:
 
 def emit(plan: Plan) -> Emitted:
     collector = _Collector(Path(plan.output_name).stem if plan.output_name else STEM)
-    steps = [_step(number, step, collector) for number, step in enumerate(plan.steps, start=1)]
+    steps = [
+        _step(plan, number, step, collector) for number, step in enumerate(plan.steps, start=1)
+    ]
+    if any(step.wait is not None for step in plan.steps):
+        for name, _, _ in WAIT_VARS:
+            collector.uses.setdefault(name, {"other"})
+    summary = _summary(plan, collector)
+    last = max((i for i, step in enumerate(plan.steps) if step.skip is None), default=None)
+    if summary and last is not None:
+        end = steps[last].index("}}", steps[last].index("{{@response"))
+        steps[last][end:end] = [f"  {line}" for line in summary]
     lines = [*_header(plan, collector), *_prologue(plan, collector)]
     for step in steps:
         lines += ["", "###", *step]
     return Emitted("\n".join(lines) + "\n", collector.files)
 
 
-def _step(number: int, step: Step, collector: _Collector) -> list[str]:
+def _step(plan: Plan, number: int, step: Step, collector: _Collector) -> list[str]:
     where = f"step {number} ({step.title})"
     lines = _comment(f"Step {number}: {step.title}")
     if step.skip is not None:
         return lines + _comment(f"skipped: {step.skip}")
+    lines += [line for text in _step_facts(step) for line in _comment(text)]
     request = step.record.request
     method = request.method
     if not TOKEN.fullmatch(method):
@@ -852,14 +866,118 @@ def _step(number: int, step: Step, collector: _Collector) -> list[str]:
     for note in notes:
         lines += _comment(f"note: {note}")
     lines += _metadata(request.options)
+    lines.append(f"# @timeout {REQUEST_TIMEOUT_MS}")
+    if plan.mode == "provision":
+        lines.append("# @noLog")  # responses can hold secrets
+    if step.wait is not None:
+        lines.append(f"# @loop while capture2code.again({number})")
     script = _request_script(method, request.options)
     if script:
         lines += ["{{@request", *(f"  {line}" for line in script), "}}"]
+    lines += ["{{@response", *(f"  {line}" for line in _response_script(number, step)), "}}"]
+    collector.extracted.update(extraction.var for extraction in step.extracts)
     lines.append(f"{method if method in LINE_METHODS else 'GET'} {url}")
     lines += headers
     if content:
         lines += ["", *content]
-    return [*lines, "", STATUS_CHECK]
+    return lines
+
+
+def readable_path(path: tuple[str | int, ...]) -> str:
+    """A JSON path as a reader writes it: `status.clusterName`, `data[0].id`, `a["b c"]`."""
+    out = ""
+    for key in path:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        elif VAR_NAME.fullmatch(key):
+            out += f".{key}" if out else key
+        else:
+            out += f"[{json.dumps(key)}]"
+    return out
+
+
+def _comment_text(text: Text) -> str:
+    return "".join("{" + p.name + "}" if isinstance(p, Var) else _as_str(p) for p in text)
+
+
+def _step_facts(step: Step) -> list[str]:
+    """What the step's comment says besides its title: values it sets, waits, files, objects."""
+    facts = []
+    for extraction in step.extracts:
+        source = (
+            f"header {extraction.header}" if extraction.header else readable_path(extraction.path)
+        )
+        derived = f", {DERIVATIONS[extraction.derive]}" if extraction.derive else ""
+        note = f": {extraction.note}" if extraction.note else ""
+        facts.append(f"sets {extraction.var}{note} (from {source}{derived})")
+    if step.wait is not None:
+        facts.append(
+            f"waits until the response has {readable_path(step.wait.path)}"
+            " (WAIT_TIMEOUT, WAIT_INTERVAL)"
+        )
+    for saved in step.saves:
+        facts.append(f"saves {saved.description} to {saved.filename} (mode 0600)")
+    if step.creates is not None:
+        name = f" {_comment_text(step.creates.name)}" if step.creates.name else ""
+        facts.append(f"creates {step.creates.type}{name}")
+    return facts
+
+
+def _js_path(path: tuple[str | int, ...]) -> str:
+    return "[" + ", ".join(str(k) if isinstance(k, int) else js_string(k) for k in path) + "]"
+
+
+def _response_script(number: int, step: Step) -> list[str]:
+    """The step's response script: stop on an error status, wait, extract, save."""
+    where = f"step {number} ({step.title})"
+    params = sorted({var.name for var in record_vars(step.record) if var.kind == "param"})
+    lines = [
+        f"const step = {js_string(where)};",
+        f"capture2code.check(response, step, [{', '.join(map(js_string, params))}]);",
+    ]
+    if step.wait is not None:
+        path = step.wait.path
+        ready = f"{number}, step, {_js_path(path)}, {js_string(readable_path(path))}"
+        lines += [f"if (!capture2code.ready(response, {ready})) {{", "  return;", "}"]
+    for extraction in step.extracts:
+        if extraction.derive is not None and extraction.derive not in JS_DERIVATIONS:
+            raise EmitError(f"{where}: unknown derivation {extraction.derive!r}")
+        args = [
+            js_string(extraction.var),
+            _js_path(extraction.path),
+            js_string(readable_path(extraction.path)),
+            "null" if extraction.header is None else js_string(extraction.header),
+            "null" if extraction.derive is None else js_string(extraction.derive),
+        ]
+        lines.append(f"capture2code.extract(response, step, {', '.join(args)});")
+    for saved in step.saves:
+        args = [
+            _js_path(saved.path),
+            js_string(readable_path(saved.path)),
+            js_string(saved.filename),
+            js_string(saved.description),
+        ]
+        lines.append(f"capture2code.save(response, step, {', '.join(args)});")
+    return lines
+
+
+def _summary(plan: Plan, collector: _Collector) -> list[str]:
+    """The lines the last step's response script ends with: what the run created."""
+    rows = []
+    for step in plan.steps:
+        created = step.creates
+        if created is None or step.skip is not None:
+            continue
+        where = f"the summary of {step.title}"
+        for var in created.name.vars if created.name else ():
+            collector.var(var, where, "other")
+        if created.id_var is not None and created.id_var not in collector.extracted:
+            raise EmitError(f"{where}: no step sets {created.id_var}")
+        terms = (js_ref(p) if isinstance(p, Var) else js_string(p) for p in created.name or ())
+        name = _js_sum(terms) if created.name else "null"
+        ident = "null" if created.id_var is None else js_ref(Var(created.id_var, "extracted"))
+        rows.append(f"  [{js_string(created.type)}, {name}, {ident}],")
+    return ["capture2code.summary([", *rows, "]);"] if rows else []
 
 
 def _headers_and_body(
@@ -951,11 +1069,21 @@ def _header(plan: Plan, collector: _Collector) -> list[str]:
         lines.append("Variables (the environment wins, then --var, .env, http-client.env.json):")
     for name in collector.uses:
         var = plan.env_var(name)
-        description = var.description if var is not None and var.description else name
         default = _default(plan, name)
         state = "required" if default is None else f"default: {default}"
         encoded = ", base64-encoded" if var is not None and var.base64 else ""
-        lines.append(f"  {_source(plan, name)}: {description}{encoded} ({state})")
+        lines.append(f"  {_source(plan, name)}: {_description(plan, name)}{encoded} ({state})")
+    params = [param.name for param in plan.params if param.name in collector.uses]
+    if params:
+        lines += [
+            "Parameters: values this script creates objects with; choose your own, e.g.",
+            "  " + run + "".join(f" --var {name}=..." for name in params),
+        ]
+    if plan.mode == "provision":
+        lines += [
+            "Responses are not printed (they can hold secrets); the run ends with a list of what",
+            "it created. Each request may take 60 seconds; an HTTP status of 400 or more stops it.",
+        ]
     lines += [
         "httpyac sends header names in lower case and in its own order, and adds",
         "accept: */*, user-agent: httpyac and accept-encoding unless the request sets them.",
@@ -963,9 +1091,26 @@ def _header(plan: Plan, collector: _Collector) -> list[str]:
     return [line for text in lines for line in _comment(text)]
 
 
+def _param(plan: Plan, name: str) -> Param | None:
+    return next((param for param in plan.params if param.name == name), None)
+
+
 def _default(plan: Plan, name: str) -> str | None:
-    var = plan.env_var(name)
-    return None if var is None else var.default
+    var, param = plan.env_var(name), _param(plan, name)
+    wait = {wait_name: default for wait_name, default, _ in WAIT_VARS}
+    if var is not None:
+        return var.default
+    return param.default if param is not None else wait.get(name)
+
+
+def _description(plan: Plan, name: str) -> str:
+    var, param = plan.env_var(name), _param(plan, name)
+    wait = {wait_name: description for wait_name, _, description in WAIT_VARS}
+    if var is not None and var.description:
+        return var.description
+    if param is not None:
+        return f"{param.description}; parameter {param.option}"
+    return wait.get(name, name)
 
 
 def _source(plan: Plan, name: str) -> str:
@@ -974,9 +1119,8 @@ def _source(plan: Plan, name: str) -> str:
 
 
 def _prologue(plan: Plan, collector: _Collector) -> list[str]:
-    """The global script that resolves and checks variables and files before any request."""
-    if not collector.uses and not collector.included:
-        return []
+    """The global script that resolves and checks variables and files before any request, and
+    defines what the steps' response scripts call."""
     rows = []
     for name, uses in collector.uses.items():
         default = _default(plan, name)
@@ -992,4 +1136,5 @@ def _prologue(plan: Plan, collector: _Collector) -> list[str]:
         ]
         rows.append(f"    [{', '.join(fields)}],")
     files = ", ".join(js_string(path) for path in collector.included)
-    return ["", *(PROLOGUE % {"variables": "\n".join(rows), "files": files}).split("\n")]
+    text = PROLOGUE % {"variables": "\n".join(rows), "files": files, "runtime": RUNTIME}
+    return ["", *text.split("\n")]

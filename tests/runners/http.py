@@ -4,6 +4,10 @@
 fails; its exit code is then non-zero: 2 when the prologue refuses to start (a variable
 unset, a file missing), 10 when a request errors (connection, bad URL), 20 when a status
 check fails (HTTP status 400 or more).
+
+Parameters (plan.params) are passed as a user would: `--var NAME=value` on the command line.
+A response script that stops the run (an HTTP status of 400 or more, a missing field, a wait
+that timed out) exits with 3.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ HTTPYAC = ROOT / "node_modules" / ".bin" / "httpyac"
 TIMEOUT = 120
 
 
-def command(path: Path) -> list[str]:
-    return [str(HTTPYAC), "send", str(path), "--all", "--bail", "--output", "short"]
+def command(path: Path, params: dict[str, str] | None = None) -> list[str]:
+    options = [f"--var={name}={value}" for name, value in (params or {}).items()]
+    return [str(HTTPYAC), "send", str(path), "--all", "--bail", "--output", "short", *options]
 
 
 def write(emitted: Emitted, cwd: Path) -> Path:
@@ -33,7 +38,9 @@ def write(emitted: Emitted, cwd: Path) -> Path:
     return path
 
 
-def run(emitted: Emitted, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+def run(
+    emitted: Emitted, env: dict[str, str], cwd: Path, params: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     if not HTTPYAC.exists():
         raise FileNotFoundError(f"{HTTPYAC} is missing: run `npm ci` in {ROOT}")
     path = write(emitted, cwd)
@@ -41,5 +48,5 @@ def run(emitted: Emitted, env: dict[str, str], cwd: Path) -> subprocess.Complete
     # sessions there), colour off; nothing else of ours leaks into the variables.
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "NO_COLOR": "1"}
     return subprocess.run(
-        command(path), cwd=cwd, env={**base, **env}, capture_output=True, timeout=TIMEOUT
+        command(path, params), cwd=cwd, env={**base, **env}, capture_output=True, timeout=TIMEOUT
     )

@@ -4,7 +4,9 @@ Its page (index.html) has buttons that log in, create a thing and start it with 
 talking to the API the way the Rancher UI does: a cookie session (`R_SESS`) and a CSRF
 cookie whose value every call repeats in the `X-Api-Csrf` header. The app checks both,
 rejects ids it did not issue, and logs every mutating request it receives, so that a test
-can compare what the browser sent with what a generated script replays.
+can compare what the browser sent with what a generated script replays. Like Rancher, it
+also takes the session token as `Authorization: Bearer` (without CSRF) and hands it out in
+the login response to a client that asks with `"responseType": "token"`.
 
 With a `seed`, session tokens and thing ids are the same on every start (each kind of id
 is its own seeded sequence), so a faithful replay against a fresh instance is accepted;
@@ -100,6 +102,8 @@ class Things:
             f"{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax",
             f"{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax",
         ]
+        if body.get("responseType") == "token":  # an API client asks for the token itself
+            return Reply(200, {"type": "token", "userId": f"u-{USERNAME}", "token": token})
         return Reply(200, {"type": "token", "userId": f"u-{USERNAME}"}, cookies)
 
     def create(self, request: Incoming) -> Reply:
@@ -120,7 +124,13 @@ class Things:
         return Reply(200, thing)
 
     def authorized(self, request: Incoming) -> Reply | None:
-        """None if the request carries a live session and its CSRF token, else the refusal."""
+        """None if the request carries a live session and its CSRF token, or the session's
+        token as `Authorization: Bearer` (an API client: no CSRF), else the refusal."""
+        authorization = request.header("authorization") or ""
+        if authorization.startswith("Bearer "):
+            if authorization[len("Bearer ") :] in self.sessions:
+                return None
+            return _error(401, "unknown token")
         cookies = request.cookies()
         session = cookies.get(SESSION_COOKIE)
         if session is None or session not in self.sessions:
