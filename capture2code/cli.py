@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -385,6 +386,7 @@ def show(
             input_format=input_format,
             secrets=secrets,
             options=_provision_options(hosts, include, exclude, all_requests),
+            width=shutil.get_terminal_size().columns if sys.stdout.isatty() else None,
         )
     except SourceError as error:
         raise UsageFailure(str(error)) from None

@@ -128,14 +128,15 @@ def show(
     input_format: str = "auto",
     secrets: bool = False,
     options: ProvisionOptions | None = None,
+    width: int | None = None,
 ) -> str:
     """`capture2code show`: what provisioning mode keeps and why, or the secrets found.
-    Both tables show redacted requests only."""
+    Both tables show redacted requests only; `width` (a terminal's) shortens long paths."""
     from capture2code.provision import ProvisionOptions, prepare
     from capture2code.redact import redact
-    from capture2code.show import Row, requests_table, secrets_table
-    from capture2code.template import to_placeholders
+    from capture2code.show import Row, request_target, requests_table, secrets_table
 
+    sources = [replace(source, keep_static=True) for source in sources]
     records = load_records(sources, input_format).records
     redaction = redact(records)
     if secrets:
@@ -143,10 +144,9 @@ def show(
     outcomes = prepare(records, options or ProvisionOptions()).outcomes
     rows = []
     for number, (record, outcome) in enumerate(zip(redaction.records, outcomes, strict=True), 1):
-        url = to_placeholders(record.request.url.as_str())
-        target = "/" + url.split("://", 1)[-1].partition("/")[2]
         status = record.response.status if record.response else None
+        target = request_target(record)
         rows.append(
             Row(number, record.request.method, target, status, outcome.kept, outcome.reason)
         )
-    return requests_table(rows)
+    return requests_table(rows, width=width)

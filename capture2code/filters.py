@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from capture2code.record import Record
 from capture2code.template import Text, to_placeholders
@@ -389,6 +389,13 @@ class _Seen:
         return f"{host}:{self.port}" if self.explicit_port else host
 
 
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # not a number, or out of range: as if none were given
+        return None
+
+
 def _text(text: Text) -> str:
     return to_placeholders(text.as_str())
 
@@ -399,10 +406,7 @@ def _seen(record: Record) -> _Seen:
     # An origin already turned into a variable leaves the path and query to look at.
     parts = urlsplit(_LEADING_VAR.sub("", url))
     host = (parts.hostname or "").lower()
-    try:
-        given = parts.port
-    except ValueError:
-        given = None
+    given = _port(parts)
     scheme = parts.scheme.lower()
     port = given if given is not None else DEFAULT_PORTS.get(scheme)
     path = parts.path or "/"
@@ -438,7 +442,7 @@ def _host_and_port(wanted: str) -> tuple[str, int | None]:
     """`--host` forms: host, host:port, [v6]:port, or a URL."""
     if "://" in wanted:
         parts = urlsplit(wanted)
-        return (parts.hostname or "").lower(), parts.port
+        return (parts.hostname or "").lower(), _port(parts)
     if wanted.startswith("["):
         host, _, rest = wanted[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""

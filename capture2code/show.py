@@ -129,7 +129,7 @@ def requests_table(rows: Sequence[Row], *, width: int | None = None) -> str:
             _printable(row.method),
             _printable(row.target),
             "-" if row.status is None else str(row.status),
-            "yes" if row.kept else "no",
+            "kept" if row.kept else "dropped",
             _printable(row.reason),
         ]
         for row in rows

@@ -22,6 +22,8 @@ class Source:
     base_dir: Path = field(default_factory=Path.cwd)  # where `@file` references resolve
     path: Path | None = None
     data: bytes | None = None
+    # Keep page loads and static assets (which readers otherwise leave out): for `show`.
+    keep_static: bool = False
 
     def head(self, size: int = 4096) -> bytes:
         """The first bytes, for telling formats apart without reading a large file."""
@@ -94,9 +96,9 @@ def _read_har(source: Source) -> Parsed:
 
     try:
         if source.path is not None:
-            records = list(read_har_file(source.path))
+            records = list(read_har_file(source.path, keep_static=source.keep_static))
         else:
-            records = list(read_har(source.read_bytes()))
+            records = list(read_har(source.read_bytes(), keep_static=source.keep_static))
     except HarError as error:
         raise InputError(str(error), error.line, error.col) from None
     return Parsed(records, [], len(records))
