@@ -72,6 +72,15 @@ def captured_values(sources: list[Source]) -> dict[str, str]:
     return values
 
 
+def _forgetting(sources: list[Source], options: ProvisionOptions | None) -> list[Source]:
+    """The sources, read keeping only the response bodies provisioning may use."""
+    from capture2code.filters import ResponseKeeper
+    from capture2code.provision import ProvisionOptions
+
+    keeper = ResponseKeeper((options or ProvisionOptions()).filter)
+    return [replace(source, keep_response=keeper) for source in sources]
+
+
 def convert(
     sources: list[Source],
     *,
@@ -84,6 +93,8 @@ def convert(
 ) -> Conversion:
     """`output_name`: the file name the result will be written to, if known. `mode`: None
     chooses by input; records (`--to jsonl`) are always written faithfully."""
+    if target != "jsonl" and mode != "faithful":
+        sources = _forgetting(sources, options)
     loaded = load_records(sources, input_format)
     records, warnings = loaded.records, loaded.warnings
     # One pasted curl command is replayed as captured; anything longer is provisioning.
@@ -136,7 +147,7 @@ def show(
     from capture2code.redact import redact
     from capture2code.show import Row, request_target, requests_table, secrets_table
 
-    sources = [replace(source, keep_static=True) for source in sources]
+    sources = [replace(source, keep_static=True) for source in _forgetting(sources, options)]
     records = load_records(sources, input_format).records
     redaction = redact(records)
     if secrets:

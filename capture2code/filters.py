@@ -610,6 +610,41 @@ def _decide(request: _Seen, options: FilterOptions, context: _Context) -> Decisi
     return READ if request.method in SAFE_METHODS else CHANGES
 
 
+# Reads whose answer the chaining stage consults even though the filter drops them: the
+# API's own description of its types (see chain.py).
+SCHEMA_PATHS = re.compile(r"^/v[13]/schemas/?$")
+
+
+class ResponseKeeper:
+    """While a capture streams in: whether a record's response body can still matter.
+
+    A read that the rules drop whatever the rest of the capture holds (a static asset, a
+    websocket, a Rancher schema or count fetch, list polling) has an answer no later stage
+    reads, so a reader may forget it at once: that is what bounds the memory a large
+    capture needs. Only the host rule waits for the whole capture, so it is not used here;
+    the Rancher rules apply from the first request that shows Rancher. The first schema
+    fetch of each kind keeps its answer for chaining.
+    """
+
+    def __init__(self, options: FilterOptions) -> None:
+        self.options = options
+        self.rancher = False
+        self.schemas: set[str] = set()
+
+    def __call__(self, record: Record) -> bool:
+        if record.request.method not in READS:  # most of a large capture: decided cheaply
+            self.rancher = self.rancher or any(
+                name.lower() in RANCHER_HEADERS for name, _ in record.request.headers
+            )
+            return True
+        request = _seen(record)
+        self.rancher = self.rancher or _is_rancher([request])
+        if SCHEMA_PATHS.match(request.path) and request.path not in self.schemas:
+            self.schemas.add(request.path)
+            return True
+        return _decide(request, self.options, _Context((), self.rancher)).verdict != "drop"
+
+
 def classify(records: Sequence[Record], options: FilterOptions) -> list[Decision]:
     """One Decision per record, in order (precedence: this module's docstring)."""
     requests = [_seen(record) for record in records]

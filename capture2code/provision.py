@@ -35,6 +35,7 @@ from capture2code.plan import (
 )
 from capture2code.record import Record, record_vars
 from capture2code.session import provision_auth
+from capture2code.template import Text
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,18 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
         outcomes[candidates[local]] = Outcome(False, why)
     extras = {local: StepExtras(list(found)) for local, found in session.extracts.items()}
     alive = [local for local in range(len(chosen)) if local not in session.dropped]
+    # Parameters before chaining: a typed name is the client's, never an id to extract,
+    # and names are what a reader looks for first (CLUSTER_NAME is the option's).
+    taken = {var.name for var in env} | {e.var for x in extras.values() for e in x.extracts}
+    parameters = parametrize([chosen[local] for local in alive], taken=taken)
+    taken |= {param.name for param in parameters.params}
+    names = {alive[position]: name for position, name in parameters.names.items()}
+    for position, record in enumerate(parameters.records):
+        chosen[alive[position]] = record
     uses: dict[int, set[int]] = {}
     if options.chain:
         from capture2code.chain import chain
 
-        taken = {var.name for var in env} | {e.var for x in extras.values() for e in x.extracts}
         schemas = [records[i] for i, d in enumerate(decisions) if d.verdict == "drop"]
         chained = chain([chosen[i] for i in alive], taken=taken, schemas=schemas)
         for position, record in enumerate(chained.records):
@@ -215,10 +223,9 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
     steps = [local for local in alive if local in kept]
     step_records = [chosen[local] for local in steps]
     step_extras = [extras.get(local, StepExtras()) for local in steps]
-    taken = {var.name for var in env} | {e.var for x in step_extras for e in x.extracts}
-    parameters = parametrize(step_records, taken=taken)
-    step_records = parameters.records
-    _describe_creations(step_records, step_extras, parameters.names, taken)
+    taken |= {e.var for x in step_extras for e in x.extracts}
+    step_names = {position: names[local] for position, local in enumerate(steps) if local in names}
+    _describe_creations(step_records, step_extras, step_names, taken)
     _prune_extractions(step_records, step_extras)
     used = {var.name for record in step_records for var in record_vars(record)}
     env = [var for var in env if var.name in used]
@@ -226,7 +233,7 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
         step_records,
         step_extras,
         env,
-        parameters.params,
+        [p for p in parameters.params if p.name in used],
         [outcomes[i] for i in range(len(records))],
         header,
         scrub,
@@ -246,7 +253,10 @@ def _kept(alive: list[int], decisions: list[Decision], uses: dict[int, set[int]]
 
 
 def _describe_creations(
-    records: list[Record], extras: list[StepExtras], names: dict, taken: set[str]
+    records: list[Record],
+    extras: list[StepExtras],
+    names: dict[int, tuple[str, Text]],
+    taken: set[str],
 ) -> None:
     """Each step's returned secrets, and what it creates with the variable holding its id."""
     from capture2code.params import type_word

@@ -102,6 +102,13 @@ class Record:
     time: str | None = None
     redacted: list[dict[str, str]] = field(default_factory=list)
 
+    def without_response_body(self) -> Record:
+        """A copy whose response keeps its status and headers only."""
+        if self.response is None or self.response.body is None:
+            return self
+        response = Response(self.response.status, self.response.headers, None, True)
+        return Record(self.request, response, self.id, self.source, self.time, self.redacted)
+
     def changed(self, request: Request, redacted: list[dict[str, str]] | None = None) -> Record:
         """A copy with another request (and `redacted` notes)."""
         notes = self.redacted if redacted is None else redacted

@@ -313,7 +313,7 @@ class _Collector:
     def var(self, var: Var, where: str, use: str) -> None:
         if var.kind == "extracted":
             if var.name not in self.extracted:
-                raise EmitError(f"{where}: no earlier step sets {var.name}")
+                raise EmitError(f"{where}: extracted variable {var.name} is set by no earlier step")
             return
         if not VAR_NAME.fullmatch(var.name) or var.name in RESERVED_NAMES:
             raise EmitError(f"{where}: httpyac cannot use a variable named {var.name!r}")
@@ -833,28 +833,29 @@ def _joined(segments: list[Segment]) -> list[Segment]:
 
 def emit(plan: Plan) -> Emitted:
     collector = _Collector(Path(plan.output_name).stem if plan.output_name else STEM)
+    # The summary goes at the end of the last step that sends a request.
+    last = max((n for n, step in enumerate(plan.steps, 1) if step.skip is None), default=0)
     steps = [
-        _step(plan, number, step, collector) for number, step in enumerate(plan.steps, start=1)
+        _step(plan, number, step, collector, number == last)
+        for number, step in enumerate(plan.steps, start=1)
     ]
     if any(step.wait is not None for step in plan.steps):
         for name, _, _ in WAIT_VARS:
             collector.uses.setdefault(name, {"other"})
-    summary = _summary(plan, collector)
-    last = max((i for i, step in enumerate(plan.steps) if step.skip is None), default=None)
-    if summary and last is not None:
-        end = steps[last].index("}}", steps[last].index("{{@response"))
-        steps[last][end:end] = [f"  {line}" for line in summary]
     lines = [*_header(plan, collector), *_prologue(plan, collector)]
     for step in steps:
         lines += ["", "###", *step]
     return Emitted("\n".join(lines) + "\n", collector.files)
 
 
-def _step(plan: Plan, number: int, step: Step, collector: _Collector) -> list[str]:
+def _step(plan: Plan, number: int, step: Step, collector: _Collector, last: bool) -> list[str]:
     where = f"step {number} ({step.title})"
     lines = _comment(f"Step {number}: {step.title}")
     if step.skip is not None:
         return lines + _comment(f"skipped: {step.skip}")
+    for extraction in step.extracts:
+        if extraction.derive is not None and extraction.derive not in JS_DERIVATIONS:
+            raise EmitError(f"{where}: unknown derivation {extraction.derive!r}")
     lines += [line for text in _step_facts(step) for line in _comment(text)]
     request = step.record.request
     method = request.method
@@ -874,8 +875,9 @@ def _step(plan: Plan, number: int, step: Step, collector: _Collector) -> list[st
     script = _request_script(method, request.options)
     if script:
         lines += ["{{@request", *(f"  {line}" for line in script), "}}"]
-    lines += ["{{@response", *(f"  {line}" for line in _response_script(number, step)), "}}"]
     collector.extracted.update(extraction.var for extraction in step.extracts)
+    response = _response_script(number, step) + (_summary(plan, collector) if last else [])
+    lines += ["{{@response", *(f"  {line}" for line in response), "}}"]
     lines.append(f"{method if method in LINE_METHODS else 'GET'} {url}")
     lines += headers
     if content:
@@ -940,8 +942,6 @@ def _response_script(number: int, step: Step) -> list[str]:
         ready = f"{number}, step, {_js_path(path)}, {js_string(readable_path(path))}"
         lines += [f"if (!capture2code.ready(response, {ready})) {{", "  return;", "}"]
     for extraction in step.extracts:
-        if extraction.derive is not None and extraction.derive not in JS_DERIVATIONS:
-            raise EmitError(f"{where}: unknown derivation {extraction.derive!r}")
         args = [
             js_string(extraction.var),
             _js_path(extraction.path),

@@ -7,7 +7,7 @@ memory (standard input, a test's literal text).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,9 @@ class Source:
     data: bytes | None = None
     # Keep page loads and static assets (which readers otherwise leave out): for `show`.
     keep_static: bool = False
+    # Which records' response bodies to keep (all when None): a large capture's readers
+    # forget the others as they stream, so memory follows what is kept.
+    keep_response: Callable[[Record], bool] | None = None
 
     def head(self, size: int = 4096) -> bytes:
         """The first bytes, for telling formats apart without reading a large file."""
@@ -62,6 +65,13 @@ class Parsed:
     count: int = 0
 
 
+def _kept(source: Source, records: Iterable[Record]) -> list[Record]:
+    keep = source.keep_response
+    if keep is None:
+        return list(records)
+    return [record if keep(record) else record.without_response_body() for record in records]
+
+
 def _read_curl(source: Source) -> Parsed:
     from capture2code.sources.curl import read_curl
 
@@ -83,7 +93,7 @@ def _read_jsonl(source: Source) -> Parsed:
             warnings.append(f"line {len(lines)}: skipped an incomplete last record")
             lines.pop()
     try:
-        records = list(read_jsonl(lines))
+        records = _kept(source, read_jsonl(lines))
     except RecordError as error:
         raise InputError(str(error), error.line) from None
     if not records:
@@ -96,9 +106,9 @@ def _read_har(source: Source) -> Parsed:
 
     try:
         if source.path is not None:
-            records = list(read_har_file(source.path, keep_static=source.keep_static))
+            records = _kept(source, read_har_file(source.path, keep_static=source.keep_static))
         else:
-            records = list(read_har(source.read_bytes(), keep_static=source.keep_static))
+            records = _kept(source, read_har(source.read_bytes(), keep_static=source.keep_static))
     except HarError as error:
         raise InputError(str(error), error.line, error.col) from None
     return Parsed(records, [], len(records))
@@ -110,7 +120,7 @@ def _read_mitm(source: Source) -> Parsed:
     from capture2code.sources.mitm import FlowFileError, read_flows
 
     try:
-        records = list(read_flows(source.path or io.BytesIO(source.read_bytes())))
+        records = _kept(source, read_flows(source.path or io.BytesIO(source.read_bytes())))
     except FlowFileError as error:
         raise InputError(str(error)) from None
     return Parsed(records, [], len(records))
