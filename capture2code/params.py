@@ -27,7 +27,7 @@ from typing import Any
 
 from capture2code.plan import JsonPath, Param
 from capture2code.record import FormPart, Multipart, Record
-from capture2code.template import Text, Var
+from capture2code.template import Text, Var, to_placeholders
 
 MIN_NAME = 3
 STOP_NAMES: frozenset[str] = frozenset(
@@ -88,8 +88,8 @@ def readable(word: str) -> str:
 
 def _target(record: Record) -> str:
     """Path and query, from the URL's first literal piece."""
-    first = record.request.url.pieces[0] if record.request.url.pieces else ""
-    if not isinstance(first, str) or "://" not in first:
+    first = to_placeholders(record.request.url.as_str())
+    if "://" not in first:
         return ""
     rest = first.split("://", 1)[1]
     return "/" + rest.split("/", 1)[1] if "/" in rest else "/"

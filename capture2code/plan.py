@@ -153,6 +153,8 @@ def _origin_var_name(origin: str, taken: dict[str, str]) -> str:
 
 def _path_of(url: Text) -> str:
     literal = "".join(p if isinstance(p, str) else "{" + p.name + "}" for p in url.pieces)
+    if "://" not in literal:  # the whole URL is a variable (a link an earlier response gave)
+        return literal.split("?", 1)[0]
     path = literal.split("://", 1)[-1]
     path = "/" + path.split("/", 1)[1] if "/" in path else "/"
     return path.split("?", 1)[0]

@@ -35,7 +35,7 @@ from capture2code.plan import (
 )
 from capture2code.record import Record, record_vars
 from capture2code.session import provision_auth
-from capture2code.template import Text
+from capture2code.template import Text, to_placeholders
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ ACTION = re.compile(r"[?&]action=")
 
 
 def _target(record: Record) -> str:
-    first = record.request.url.pieces[0] if record.request.url.pieces else ""
-    if not isinstance(first, str) or "://" not in first:
+    first = to_placeholders(record.request.url.as_str())
+    if "://" not in first:
         return ""
     rest = first.split("://", 1)[1]
     return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
@@ -191,6 +191,9 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
     names = {alive[position]: name for position, name in parameters.names.items()}
     for position, record in enumerate(parameters.records):
         chosen[alive[position]] = record
+    for local in alive:
+        extra = extras.setdefault(local, StepExtras())
+        extra.saves = _saves(chosen[local])
     uses: dict[int, set[int]] = {}
     if options.chain:
         from capture2code.chain import chain
@@ -258,11 +261,10 @@ def _describe_creations(
     names: dict[int, tuple[str, Text]],
     taken: set[str],
 ) -> None:
-    """Each step's returned secrets, and what it creates with the variable holding its id."""
+    """What each step creates, with the variable holding its id."""
     from capture2code.params import type_word
 
     for index, (record, extra) in enumerate(zip(records, extras, strict=True)):
-        extra.saves = _saves(record)
         request = record.request
         if request.method != "POST" or ACTION.search(_target(record)) or not _succeeded(record):
             continue
