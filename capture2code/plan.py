@@ -204,7 +204,7 @@ def build_plan(
         for origin, name in origins.items()
     ]
     referenced = sorted(
-        {var.name for step in steps for var in record_vars(step.record)}
+        {var.name for step in steps for var in record_vars(step.record) if var.kind == "env"}
         - known
         - set(origins.values())
     )

@@ -93,6 +93,7 @@ def _env(conversion: Conversion, rancher: FakeRancher) -> dict[str, str]:
 
 
 def _run(target: str, conversion: Conversion, env: dict[str, str], cwd: Path, **params: str):
+    cwd.mkdir(parents=True, exist_ok=True)
     return RUNNERS[target](conversion.emitted, env, cwd, params=params or None)
 
 
