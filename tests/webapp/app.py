@@ -6,7 +6,7 @@ cookie whose value every call repeats in the `X-Api-Csrf` header. The app checks
 rejects ids it did not issue, and logs every mutating request it receives, so that a test
 can compare what the browser sent with what a generated script replays. Like Rancher, it
 also takes the session token as `Authorization: Bearer` (without CSRF) and hands it out in
-the login response to a client that asks with `"responseType": "token"`.
+the login response to a client that does not ask for `"responseType": "cookie"`.
 
 With a `seed`, session tokens and thing ids are the same on every start (each kind of id
 is its own seeded sequence), so a faithful replay against a fresh instance is accepted;
@@ -102,7 +102,7 @@ class Things:
             f"{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax",
             f"{CSRF_COOKIE}={csrf}; Path=/; SameSite=Lax",
         ]
-        if body.get("responseType") == "token":  # an API client asks for the token itself
+        if body.get("responseType") != "cookie":  # an API client gets the token itself
             return Reply(200, {"type": "token", "userId": f"u-{USERNAME}", "token": token})
         return Reply(200, {"type": "token", "userId": f"u-{USERNAME}"}, cookies)
 
