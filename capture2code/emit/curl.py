@@ -18,6 +18,13 @@ curl 7.88.1 that shape the calls (checked against the real curl by tests/emit/te
   would need `-X HEAD`, which hangs waiting for a body the server never sends: refused.
 - `-F` parts from a pipe are sent chunked, so multipart content comes from real files or
   from the argument itself; inside `-F`, `"…"` quotes a value (`\\` and `\"` escaped).
+
+Every call writes the body to a scratch file and the status to `status`; `--fail-with-body`
+makes an HTTP error fail the call, and the script's `failed` function then names the step,
+its status and the server's message. Values later steps need are read from that file with
+`jq` (paths built by `jq_filter`), and derived forms with bash expansions, so a value from
+the server is only ever data in a variable. Faithful scripts print each response; scripts
+in provision mode print only the files they write and, at the end, what they created.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import itertools
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from capture2code.emit import EmitError, Emitted
 from capture2code.plan import (
@@ -83,23 +91,27 @@ _DERIVED: dict[str | None, str] = {
     "slash_to_colon": "${field/\\//:}",
     "name": "${field##*[:/]}",
 }
-_JQ_CHECK = (
-    "command -v jq >/dev/null ||"
-    ' { echo "error: this script needs jq to read the responses: install jq" >&2; exit 1; }'
-)
+_JQ_CHECK = """\
+if ! command -v jq >/dev/null; then
+  echo "error: this script needs jq to read the responses: install jq" >&2
+  exit 1
+fi"""
 _WAIT_PARAMS = [
-    ("WAIT_TIMEOUT", "seconds to wait for a step's result (whole seconds)", "600"),
+    ("WAIT_TIMEOUT", "seconds to wait for a step's result", "600"),
     ("WAIT_INTERVAL", "seconds between tries while waiting", "5"),
 ]
 # Both values go into arithmetic or `sleep`: anything but a number stops the script.
-_WAIT_SETTINGS = [
-    "WAIT_TIMEOUT=${WAIT_TIMEOUT:-600}",
-    "WAIT_INTERVAL=${WAIT_INTERVAL:-5}",
-    "[[ $WAIT_TIMEOUT =~ ^[0-9]+$ ]] ||"
-    ' { echo "error: WAIT_TIMEOUT must be a whole number of seconds" >&2; exit 1; }',
-    "[[ $WAIT_INTERVAL =~ ^[0-9]+([.][0-9]+)?$ ]] ||"
-    ' { echo "error: WAIT_INTERVAL must be a number of seconds" >&2; exit 1; }',
-]
+_WAIT_SETTINGS = """\
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-600}
+WAIT_INTERVAL=${WAIT_INTERVAL:-5}
+if [[ ! $WAIT_TIMEOUT =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+  echo "error: WAIT_TIMEOUT must be a number of seconds" >&2
+  exit 1
+fi
+if [[ ! $WAIT_INTERVAL =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+  echo "error: WAIT_INTERVAL must be a number of seconds" >&2
+  exit 1
+fi"""
 _SHOW_BODY = 'cat "$scratch/body"'
 _SHOW_ERROR = '  cat "$scratch/body"\n'
 _SCRATCH = """\
@@ -116,8 +128,12 @@ failed() {
     exit 1
   fi
 {show}
-  message=$(jq -r '.message | strings' "$scratch/body" 2>/dev/null) || message=
-  [[ -n $message ]] || message=$(head -c 300 "$scratch/body" | tr -d '\\0')
+  message=$(jq -r '.message // empty | strings // tojson' "$scratch/body" 2>/dev/null) ||
+    message=
+  if [[ -z $message ]]; then
+    message=$(head -c 1200 "$scratch/body" | tr -d '\\0')
+    message=${message:0:300}
+  fi
   echo "error: $1: HTTP $status: $message" >&2
   if [[ $status == 409 && -n $3 ]]; then
     echo "already exists? choose another value: $3" >&2
@@ -138,22 +154,32 @@ read_field() {
   field=${field%.}
 }""",
     "read_header": """\
-# Sets `field` to the value of header $2 (lower case) in the last response of step $1;
-# stops the script when there is none.
+# Sets `field` to the value of header $2 in the last response of step $1 (of the last
+# header of that name); stops the script when there is none.
 read_header() {
-  local line name found=
+  local line found=
+  shopt -s nocasematch # header names are case-insensitive
   while IFS= read -r line; do
     line=${line%$'\\r'}
-    name=${line%%:*}
     if [[ $line == HTTP/* ]]; then
       found=
-    elif [[ $line == *:* && ${name,,} == "$2" ]]; then
+    elif [[ $line == *:* && ${line%%:*} == "$2" ]]; then
       IFS=$' \\t' read -r field <<<"${line#*:}"
       found=1
     fi
   done <"$scratch/headers"
+  shopt -u nocasematch
   if [[ -z $found ]]; then
     echo "error: $1: the response has no header $2" >&2
+    exit 1
+  fi
+}""",
+    "one_line": """\
+# Stops the script when variable $2, which goes into a header of step $1, holds a line
+# break: curl would send the rest as another header.
+one_line() {
+  if [[ ${!2} == *[$'\\r\\n']* ]]; then
+    echo "error: $1: $2 has a line break, which a header cannot carry" >&2
     exit 1
   fi
 }""",
@@ -289,26 +315,36 @@ def _step_vars(step: Step) -> set[Var]:
 
 
 def _check_sources(plan: Plan) -> None:
-    """Every param Var has its Param; every extracted Var is set by an earlier sent step."""
+    """Every param Var has its Param; every extracted Var is set by an earlier sent step (or,
+    in the summary of what a step creates, by that step)."""
     params = {param.name for param in plan.params}
     extracted: set[str] = set()
-    for number, step in enumerate(plan.steps, 1):
-        if step.skip:
-            continue
-        where = f"step {number} ({step.title})"
-        for var in sorted(_step_vars(step), key=lambda var: var.name):
+
+    def check(variables: Iterable[Var], where: str) -> None:
+        for var in sorted(variables, key=lambda var: var.name):
             if var.kind == "param" and var.name not in params:
                 raise EmitError(f"{where}: parameter {var.name} is not among the plan's params")
             if var.kind == "extracted" and var.name not in extracted:
                 raise EmitError(
                     f"{where}: variable {var.name} is 'extracted' but no earlier step sets it"
                 )
+
+    for number, step in enumerate(plan.steps, 1):
+        if step.skip:
+            continue
+        where = f"step {number} ({step.title})"
+        check(record_vars(step.record), where)
         for extraction in step.extracts:
             _check_name(extraction.var, where)
+            if extraction.derive not in _DERIVED:
+                raise EmitError(
+                    f"{where}: unknown derived form {extraction.derive!r} of {extraction.var}"
+                )
         extracted |= {extraction.var for extraction in step.extracts}
-        id_var = step.creates.id_var if step.creates else None
-        if id_var is not None and id_var not in extracted:
-            raise EmitError(f"{where}: the id of what it creates, {id_var}, is never extracted")
+        if step.creates is not None:
+            named = step.creates.name.vars if step.creates.name else ()
+            id_var = step.creates.id_var
+            check([*named, *([Var(id_var, "extracted")] if id_var else [])], where)
 
 
 def _used_vars(plan: Plan, kind: str) -> list[Var]:
@@ -353,7 +389,12 @@ def _param_line(param: Param) -> str:
 
 
 def _needs_jq(plan: Plan) -> bool:
-    return any(s.extracts or s.wait or s.saves for s in plan.steps if not s.skip)
+    """Whether the script reads JSON responses (header values need no jq)."""
+    return any(
+        s.wait or s.saves or any(e.header is None for e in s.extracts)
+        for s in plan.steps
+        if not s.skip
+    )
 
 
 def _waits(plan: Plan) -> bool:
@@ -366,7 +407,7 @@ def _settings(plan: Plan) -> list[str]:
     lines += [_env_line(var, plan) for var in _used_vars(plan, "env")]
     lines += [_param_line(param) for param in _params(plan)]
     if _waits(plan):
-        lines += _WAIT_SETTINGS
+        lines.append(_WAIT_SETTINGS)
     return lines
 
 
@@ -679,12 +720,10 @@ def _field_line(path: JsonPath, where: str) -> str:
 
 
 def _extraction_lines(extraction: Extraction, where: str) -> list[str]:
-    if extraction.derive not in _DERIVED:
-        raise EmitError(f"{where}: unknown derived form {extraction.derive!r} of {extraction.var}")
     if extraction.header is None:
         read = _field_line(extraction.path, where)
     elif _TOKEN.fullmatch(extraction.header):
-        read = f"read_header {message_word(where)} {bash_word(extraction.header.lower())}"
+        read = f"read_header {message_word(where)} {bash_word(extraction.header)}"
     else:
         raise EmitError(f"{where}: {extraction.header!r} is not a valid header name")
     return [read, f"{extraction.var}={_DERIVED[extraction.derive]}"]
@@ -738,13 +777,20 @@ def _call(options: list[str], step: Step, plan: Plan, where: str, indent: str) -
 def _wait_lines(options: list[str], step: Step, plan: Plan, where: str) -> list[str]:
     path = step.wait.path if step.wait else ()
     return [
-        "deadline=$((SECONDS + 10#$WAIT_TIMEOUT))",
+        # SECONDS counts whole seconds: one more makes the wait at least WAIT_TIMEOUT.
+        "deadline=$((SECONDS + 10#${WAIT_TIMEOUT%.*} + 1))",
         "while true; do",
         _call(options, step, plan, where, "  "),
         f"  has_value {bash_word(jq_filter(path))} && break",
         f'  keep_waiting {message_word(where)} {message_word(path_text(path))} "$deadline"',
         "done",
     ]
+
+
+def _header_vars(step: Step) -> list[str]:
+    """Variables from responses or the user that go into a header: checked for line breaks."""
+    headers = step.record.request.headers
+    return sorted({var.name for _, value in headers for var in value.vars if var.kind != "env"})
 
 
 def _step_lines(number: int, step: Step, plan: Plan) -> list[str]:
@@ -754,6 +800,7 @@ def _step_lines(number: int, step: Step, plan: Plan) -> list[str]:
     where = f"step {number} ({step.title})"
     options, notes = _curl_options(step.record.request, plan, where)
     lines += [comment(note) for note in [*step.notes, *notes, *_step_facts(step)]]
+    lines += [f"one_line {message_word(where)} {name}" for name in _header_vars(step)]
     if step.wait is not None:
         lines += _wait_lines(options, step, plan, where)
     else:
@@ -789,6 +836,7 @@ def _helpers(plan: Plan) -> list[str]:
         "failed": True,
         "read_field": any(s.saves or any(not e.header for e in s.extracts) for s in sent),
         "read_header": any(e.header for s in sent for e in s.extracts),
+        "one_line": any(_header_vars(step) for step in sent),
         "wait": _waits(plan),
         "save_secret": any(step.saves for step in sent),
     }

@@ -603,7 +603,9 @@ def test_script_shape() -> None:
         '\n: "${API_TOKEN:?set API_TOKEN (API token; captured as header Authorization)}"\n' in text
     )
     assert "# Run: set -a; . ./.env; set +a; bash script.sh" in text
-    assert "\n\n# Step 2: POST 2\nstatus=$(curl -q -sS --fail-with-body --path-as-is --globoff" in text
+    assert (
+        "\n\n# Step 2: POST 2\nstatus=$(curl -q -sS --fail-with-body --path-as-is --globoff" in text
+    )
     assert "--connect-timeout 30 --max-time 300 \\\n" in text
     assert text.count("status=$(curl ") == 2
     assert emit(token_plan(recorder)).text == text

@@ -25,6 +25,7 @@ def run(
     `params` (Param name -> value) are passed as a user of the script does: as environment
     variables of the same name.
     """
+    cwd.mkdir(parents=True, exist_ok=True)
     (cwd / SCRIPT).write_bytes(emitted.text.encode("utf-8"))
     for name, data in emitted.files.items():
         path = cwd / name
