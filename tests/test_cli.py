@@ -174,7 +174,7 @@ def test_jsonl_round_trip_through_convert(tmp_path: Path) -> None:
 
 def test_records_file_brings_its_captured_values_to_the_env_file(tmp_path: Path) -> None:
     record = (
-        '{"v":1,"id":1,"source":"addon","request":{"method":"GET","url":"http://h/a",'
+        '{"v":1,"id":1,"source":"addon","request":{"method":"POST","url":"http://h/a",'
         '"headers":[["Authorization","{{AUTHORIZATION}}"]],"options":{}},'
         '"redacted":[{"where":"header:authorization","var":"AUTHORIZATION"}]}\n'
     )

@@ -213,7 +213,8 @@ def test_script_is_regenerated_as_requests_arrive_and_replays(
     recordings.append(recording)
     proxy = recording.proxy
     script = tmp_path / "provision.py"
-    _curl(proxy, f"{recorder.origin}/first", "-H", "Cookie: sid=one")
+    # Provisioning mode (the default for records) keeps what changes something.
+    _curl(proxy, f"{recorder.origin}/first", "-X", "POST", "-H", "Cookie: sid=one")
     _wait_until(lambda: script.exists() and "/first" in script.read_text())
     first = script.stat().st_ino
     _curl(proxy, f"{recorder.origin}/second?x=1", "-X", "PUT", "--data-binary", "a\u00e9b")
@@ -235,7 +236,7 @@ def test_script_is_regenerated_as_requests_arrive_and_replays(
     assert result.returncode == 0, result.stderr.decode()
     assert [(r.method, r.target, r.header("cookie"), r.body) for r in recorder.received] == sent
     assert sent == [
-        ("GET", b"/first", b"sid=one", b""),
+        ("POST", b"/first", b"sid=one", b""),
         ("PUT", b"/second?x=1", None, "a\u00e9b".encode()),
     ]
 
@@ -418,7 +419,7 @@ def test_conversion_error_is_reported_once_and_keeps_the_script(tmp_path: Path) 
 
     records = tmp_path / "capture.jsonl"
     line = (
-        '{"v":1,"id":1,"source":"addon","request":{"method":"GET",'
+        '{"v":1,"id":1,"source":"addon","request":{"method":"POST",'
         '"url":"http://127.0.0.1:9/x","headers":[]},"redacted":[]}\n'
     )
     records.write_text(line + '{"v":1,"id":2,"source":"add')  # the second is still coming
