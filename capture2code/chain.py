@@ -10,12 +10,14 @@ rebuilding them. Decisions, in the order `chain` applies them:
   relay a catalogue or the server's configuration (`NOT_PRODUCERS`: `/meta/proxy`,
   settings, version, counts), elements of lists of scalars (options offered to choose
   from, not things made), and values that are not id-like (`_id_like`: shorter than 5
-  characters, the `STOP_VALUES` table, numbers below 10000 unless the key is a version
-  key, values with whitespace, timestamps and version numbers, and words: a value whose
+  characters, the `STOP_VALUES` table, numbers below 10000 (version fields are chained by
+  key, see below), values with whitespace, timestamps and version numbers, and words: a value whose
   every part is letters with a vowel, such as `ui-auto` or `management.cattle.io.cluster`;
   Rancher's random ids are drawn from an alphabet without vowels, so `c-bxkzt` stays).
   The producer of a value is the earliest response that holds it; within one response an
-  `id` key wins over other keys, then the shorter path.
+  `id` key wins over other keys, then the shorter path. One exception: an item of a list
+  of several yields to a later response (still before any request holds the value) that
+  holds it outside such a list, because a list's order may differ on another server.
 - Never invent links: a value is chained only if no request up to and including its
   producer's request holds it (or one of its derived or percent-encoded forms) anywhere,
   also inside a longer string. A name the user typed that the server echoes back was sent
@@ -30,17 +32,19 @@ rebuilding them. Decisions, in the order `chain` applies them:
 - Whole URLs: when a request's URL is a URL an earlier response offered under `links`,
   `actions` or `actionLinks` (or a `Location` header), alone or followed by a query, the URL
   is read from that response, as the Rancher API guide asks of clients. The key is chosen
-  by method (`self` for GET, `update` for PUT, `remove` for DELETE). Only URLs that hold a
-  chained value are taken: a URL without one is the same on every server (the origin is
-  BASE_URL already), and reading it would make a noise request necessary.
+  by method (`self` for GET, `update` for PUT, `remove` for DELETE). Only URLs the server
+  made are taken (an id-like path segment or query value that no request up to the
+  producer's holds): any other URL is the same on every server (the origin is BASE_URL
+  already), and reading it would make a noise request necessary.
 - Schemas (`/v3/schemas`, `/v1/schemas`, from `schemas` or `records`): a JSON body field
   whose schema type is `reference[T]` chains only to an id of an object of type T, even a
   short one; a field the schema types otherwise (`string`, `int`, ...) is never chained.
   The schema of a body object is named by its `type`, by the schema type of the field
   that holds it, or for the top object by the request's collection URL.
-- `metadata.resourceVersion` in a body is chained by key from the most recent earlier
-  response that holds the same object (same `id`, or its `links.self`/`update` is the URL
-  the request goes to), whatever its value.
+- Version fields (`VERSION_KEYS`, also under `metadata`: Steve's `resourceVersion`) in a
+  body are chained by key from the most recent earlier response that holds the same
+  object (same `id`, or its `links.self`/`update` is the URL the request goes to),
+  whatever its value.
 - Waits: if earlier responses to the producer's method and URL lacked the field (polls
   before the value appeared), the producer becomes a `Wait` on it.
 - Inference (no record has a response, as in pasted curl text): `INFERRED_IDS` gives the
@@ -53,7 +57,8 @@ rebuilding them. Decisions, in the order `chain` applies them:
   the collection in its URL) and the field (`CLUSTER_ID`, `DIGITALOCEANCONFIG_NAME`); a
   value first consumed in an `xxxId` field and produced under another key is named by
   that field (`status.clusterName` used as `clusterId` is `CLUSTER_ID`); links are
-  `<TYPE>_<KEY>_URL`. Names in `taken` or used already get `_2`, `_3`, ...
+  `<TYPE>_<KEY>_URL`; derived forms add `_SLASHED`, `_COLONED` or `_NAME` to the name of
+  the value they derive from. Names in `taken` or used already get `_2`, `_3`, ...
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Any
@@ -125,12 +131,10 @@ STATES = frozenset(
         "failed",
         "unknown",
         "error",
-        "k3s",
-        "rke2",
-        "rke1",
     }
 )
-# Keys whose small numbers are versions of an object, read from the last response.
+# Keys whose values (small numbers too) are versions of an object: chained by key from the
+# latest response for the same object, never by value.
 VERSION_KEYS = frozenset({"resourceVersion", "revision", "generation", "observedGeneration"})
 # Shapes of values that are data, not ids: times, version numbers, decimals.
 NOT_ID_SHAPES = (
@@ -182,7 +186,8 @@ LINK_KEY_FOR_METHOD = {"GET": "self", "PUT": "update", "PATCH": "update", "DELET
 # Keys that name an object's type, most specific first.
 TYPE_KEYS = ("baseType", "type", "kind")
 NOT_TYPES = frozenset({"collection", "schema", "error"})
-# A derived form in a variable name: `CLUSTER_ID` read in `name` form is `CLUSTER_NAME`.
+# A derived form in a variable name: `CLUSTER_ID` read in `name` form is `CLUSTER_ID_NAME`
+# (not CLUSTER_NAME: that is the name the user gives, a script parameter).
 DERIVED_SUFFIX = {"colon_to_slash": "_SLASHED", "slash_to_colon": "_COLONED", "name": "_NAME"}
 
 # Rancher's random ids (Kubernetes' rand.String): no vowels, no 0, 1, 3.
@@ -221,7 +226,7 @@ INFERRED_IDS: tuple[InferredId, ...] = (
     InferredId("POST", re.compile(r"/v3/projects?"), "project", r"c-[a-z0-9]{5}:p-[a-z0-9]{5}"),
 )
 _NORMAN_CREATE = re.compile(r"/v3/[A-Za-z]+")
-_STEVE_CREATE = re.compile(r"/v1/([a-z0-9.-]+)")
+_STEVE_CREATE = re.compile(r"/v1/([a-z0-9.-]+)(?:/[a-z0-9-]+)?")  # a type, maybe a namespace
 NO_RESPONSES = "the capture has no responses"
 INFERRED_NOTE = f"inferred from the id shape: {NO_RESPONSES}"
 
@@ -248,6 +253,7 @@ class _Site:
     key: str = ""  # the field (or link) name
     link: bool = False
     inferred: bool = False
+    listed: bool = False  # an item of a list of several: its place may differ on replay
 
 
 @dataclass(frozen=True)
@@ -280,10 +286,10 @@ def _is_word(value: str) -> bool:
     return all(part.isalpha() and _VOWEL.search(part) for part in parts)
 
 
-def _id_like(value: str, key: str = "") -> bool:
+def _id_like(value: str) -> bool:
     """Whether a value can be an id the server made (see the module docstring)."""
-    if value.isdigit():
-        return key in VERSION_KEYS or int(value) >= 10000
+    if value.isascii() and value.isdigit():
+        return int(value) >= 10000
     if len(value) < 5 or len(value) > 2048 or value.lower() in STOP_VALUES:
         return False
     if value.lower() in STATES or any(c.isspace() or c in '"\\\0' for c in value):
@@ -329,39 +335,39 @@ class _Flat:
     text: str
     source: Text
     binary: bool = False  # literal pieces are bytes (a body), not str
+    marks: tuple[int, ...] = ()  # where each Var of `source` is in `text`
 
     @classmethod
     def of(cls, text: Text, binary: bool = False) -> _Flat:
-        parts = []
+        parts, marks, length = [], [], 0
         for piece in text.pieces:
             if isinstance(piece, Var):
-                parts.append(_MARK)
+                marks.append(length)
+                part = _MARK
             elif isinstance(piece, bytes):
-                parts.append(piece.decode("utf-8", "surrogateescape"))
+                part = piece.decode("utf-8", "surrogateescape")
             else:
-                parts.append(piece)
-        return cls("".join(parts), text, binary)
+                part = piece
+            parts.append(part)
+            length += len(part)
+        return cls("".join(parts), text, binary, tuple(marks))
 
     def replaced(self, uses: list[_Use], names: dict[_Candidate, str]) -> Text:
-        binary = self.binary
-        variables = iter(self.source.vars)
+        cuts = [
+            (mark, mark + 1, var) for mark, var in zip(self.marks, self.source.vars, strict=True)
+        ]
+        cuts += [(u.start, u.end, Var(names[u.candidate], "extracted")) for u in uses]
         pieces: list[Piece] = []
         position = 0
-        for use in sorted(uses, key=lambda u: u.start):
-            pieces += _literal_pieces(self.text[position : use.start], variables, binary)
-            pieces.append(Var(names[use.candidate], "extracted"))
-            position = use.end
-        pieces += _literal_pieces(self.text[position:], variables, binary)
+        for start, end, var in sorted(cuts, key=lambda cut: cut[0]):
+            pieces += [self._literal(position, start), var]
+            position = end
+        pieces.append(self._literal(position, len(self.text)))
         return Text.of(*pieces)
 
-
-def _literal_pieces(text: str, variables: Iterator[Var], binary: bool) -> list[Piece]:
-    pieces: list[Piece] = []
-    for number, part in enumerate(text.split(_MARK)):
-        if number:
-            pieces.append(next(variables))
-        pieces.append(part.encode("utf-8", "surrogateescape") if binary else part)
-    return pieces
+    def _literal(self, start: int, end: int) -> str | bytes:
+        part = self.text[start:end]
+        return part.encode("utf-8", "surrogateescape") if self.binary else part
 
 
 def _request_texts(request: Request) -> list[Text]:
@@ -400,7 +406,7 @@ def _json_scalars(text: str) -> list[_Scalar] | None:
     found: list[_Scalar] = []
     try:
         end = _value(text, _SPACE.match(text, 0).end(), (), found)  # type: ignore[union-attr]
-    except (_BadJson, ValueError, IndexError):
+    except (_BadJson, ValueError, IndexError, RecursionError):
         return None
     if _SPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
         return None
@@ -456,7 +462,7 @@ def _skip(text: str, at: int) -> int:
 def _loads(text: str) -> Any:
     try:
         return json.loads(text, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -506,20 +512,22 @@ def _base_name(candidate: _Candidate, consumer_key: str) -> str:
     if site.link:
         words = [*prefix, *_words(site.key), "URL"] if site.key != "location" else [*prefix, "URL"]
     elif site.header is not None:
-        words = [*prefix, *_words(site.header)]
+        words = [*prefix, *_unprefixed(_words(site.header), prefix)]
     elif site.key == "id":
         words = [*prefix, "ID"]
     elif consumer_key.endswith("Id") and len(consumer_key) > 2:
         words = _words(consumer_key)
     else:
-        field_words = _words(site.key)
-        words = field_words if field_words[: len(prefix)] == prefix else [*prefix, *field_words]
+        words = [*prefix, *_unprefixed(_words(site.key), prefix)]
     name = "_".join(words)
-    if candidate.derive is not None:
-        suffix = DERIVED_SUFFIX[candidate.derive]
-        name = name.removesuffix("_ID") if suffix == "_NAME" else name
-        name += suffix
-    return name
+    return name + DERIVED_SUFFIX.get(candidate.derive or "", "")
+
+
+def _unprefixed(words: list[str], prefix: list[str]) -> list[str]:
+    """A field's words without an `X` header mark or the type they repeat (clusterName of a
+    cluster is CLUSTER_NAME, X-Job-Token of a job JOB_TOKEN)."""
+    words = words[1:] if words[:1] == ["X"] and len(words) > 1 else words
+    return words[len(prefix) :] if words[: len(prefix)] == prefix else words
 
 
 def _unique(name: str, used: set[str]) -> str:
@@ -539,9 +547,11 @@ class _Schemas:
     collections: dict[str, str] = field(default_factory=dict)  # URL path or name -> id
 
     def add(self, data: Any) -> None:
-        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        """Schemas from a response: a collection of them, or one."""
+        if not isinstance(data, dict):
             return
-        for schema in data["data"]:
+        listed = data.get("data")
+        for schema in listed if isinstance(listed, list) else [data]:
             if not isinstance(schema, dict) or schema.get("type") != "schema":
                 continue
             name = str(schema.get("id", "")).lower()
@@ -563,21 +573,23 @@ class _Schemas:
         return self.collections.get(path) or self.collections.get(path.rsplit("/", 1)[-1])
 
     def field_type(self, body: Any, path: JsonPath, top: str | None) -> str | None:
-        """The schema type of the field at `path` of a request body, if a schema says; for
-        an item of a list, the list field's type."""
-        while path and isinstance(path[-1], int):
-            path = path[:-1]
-        schema = _own_schema(body, self) or top
-        node = body
-        for step in path[:-1]:
-            node = node[step] if isinstance(node, (dict, list)) else None
-            if isinstance(step, str):
-                declared = self.fields.get(schema or "", {}).get(step, "")
-                schema = _own_schema(node, self) or _inner(declared)
-        key = path[-1] if path else None
-        if not isinstance(key, str) or schema not in self.fields:
+        """The schema type of the value at `path` of a request body, if a schema says: a
+        field's declared type, or the item type of a declared list or map."""
+        if not self.fields:
             return None
-        return self.fields[schema].get(key)
+        schema = _own_schema(body, self) or top
+        declared: str | None = None
+        node = body
+        for step in path:
+            wrapped = _WRAPPED.fullmatch(declared or "")
+            if isinstance(step, str) and schema in self.fields:
+                declared = self.fields[schema].get(step)
+            else:
+                declared = wrapped.group(1) if wrapped else None
+            node = _at(node, (step,))
+            named = (declared or "").lower()
+            schema = _own_schema(node, self) or (named if named in self.fields else None)
+        return declared
 
 
 def _own_schema(node: Any, schemas: _Schemas) -> str | None:
@@ -587,6 +599,7 @@ def _own_schema(node: Any, schemas: _Schemas) -> str | None:
     return None
 
 
+_SCHEMAS = re.compile(r"/schemas(/|$)")
 _WRAPPED = re.compile(r"(?:array|map)\[(.*)\]")
 
 
@@ -615,24 +628,36 @@ def _url_path(url: str) -> str:
 # --- producers --------------------------------------------------------------------------
 
 
-def _rank(candidate: _Candidate) -> tuple[int, int, int]:
-    key = candidate.site.key
-    specific = 0 if key == "id" else 1 if key.endswith(("Id", "Name", "name")) else 2
-    return candidate.site.index, specific, len(candidate.site.path)
+def _rank(candidate: _Candidate) -> tuple[bool, int, int, int]:
+    """Which producer a value is read from, best first: not an item of a list of several
+    (their order may differ on another server), the earliest, an `id` key, the shortest
+    path."""
+    site = candidate.site
+    specific = 0 if site.key == "id" else 1 if site.key.endswith(("Id", "Name", "name")) else 2
+    return site.listed, site.index, specific, len(site.path)
 
 
 @dataclass
 class _Table:
     """Candidates by the text a request would hold, and ids by the type that holds them."""
 
-    values: dict[str, _Candidate] = field(default_factory=dict)
+    values: dict[str, list[_Candidate]] = field(default_factory=dict)  # best per response
     links: dict[str, list[_Candidate]] = field(default_factory=dict)
     ids: dict[str, dict[str, _Candidate]] = field(default_factory=dict)
+    # Alphanumeric runs of all requests: a value whose last run no request holds (in any
+    # spelling: derived and encoded forms end the same) is never used, so not looked at.
+    words: frozenset[str] = frozenset()
+
+    def used(self, value: str) -> bool:
+        runs = _HEAD.findall(value)
+        return bool(runs) and runs[-1] in self.words
 
     def add_value(self, candidate: _Candidate) -> None:
-        known = self.values.get(candidate.value)
-        if known is None or _rank(candidate) < _rank(known):
-            self.values[candidate.value] = candidate
+        known = self.values.setdefault(candidate.value, [])
+        if not known or known[-1].site.index != candidate.site.index:
+            known.append(candidate)
+        elif _rank(candidate) < _rank(known[-1]):
+            known[-1] = candidate
 
     def add_link(self, candidate: _Candidate) -> None:
         sites = self.links.setdefault(candidate.value, [])
@@ -652,28 +677,30 @@ def _owner_type(node: dict[str, Any], outer: str) -> str:
     return resource if isinstance(resource, str) and resource else outer
 
 
-def _walk(data: Any, index: int, table: _Table, path: JsonPath = (), type_: str = "") -> None:
+def _walk(
+    data: Any, index: int, table: _Table, path: JsonPath = (), type_: str = "", listed: bool = False
+) -> None:
     if isinstance(data, dict):
         type_ = _owner_type(data, type_)
         for key, value in data.items():
             if key in LINK_KEYS and isinstance(value, dict):
                 for name, url in value.items():
-                    if isinstance(url, str) and "://" in url:
+                    if isinstance(url, str) and "://" in url and _MARK not in url:
                         site = _Site(index, (*path, key, name), None, type_, name, link=True)
                         table.add_link(_Candidate(url, site))
             elif isinstance(value, (dict, list)):
-                _walk(value, index, table, (*path, key), type_)
+                _walk(value, index, table, (*path, key), type_, listed)
             elif isinstance(value, (str, int)) and not isinstance(value, bool):
                 text = str(value)
-                site = _Site(index, (*path, key), None, type_, key)
+                site = _Site(index, (*path, key), None, type_, key, listed=listed)
                 if key == "id" and type_:
                     table.add_id(_Candidate(text, site))
-                if _id_like(text, key):
+                if table.used(text) and _id_like(text):
                     table.add_value(_Candidate(text, site))
     elif isinstance(data, list):
+        # Only values under a key are candidates: scalars in a list are options to choose from.
         for number, item in enumerate(data):
-            if isinstance(item, (dict, list)):  # scalars in a list are options, not things made
-                _walk(item, index, table, (*path, number), type_)
+            _walk(item, index, table, (*path, number), type_, listed or len(data) > 1)
 
 
 def _collection_type(url: str) -> str:
@@ -684,24 +711,26 @@ def _collection_type(url: str) -> str:
     return ""
 
 
-def _response_table(records: list[Record]) -> _Table:
-    table = _Table()
+def _response_table(records: list[Record], datas: list[Any], blobs: list[str]) -> _Table:
+    table = _Table(words=frozenset(w for blob in blobs for w in _HEAD.findall(blob)))
     for index, record in enumerate(records):
         if record.response is None:
             continue
         url = _Flat.of(record.request.url).text
         if NOT_PRODUCERS.search(_url_path(url)):
             continue
-        data = _response_json(record)
+        data = datas[index]
         root_type = _owner_type(data, "") if isinstance(data, dict) else ""
         root_type = root_type or _collection_type(url)
-        _walk(data, index, table, (), root_type)
+        # Nested deeper than Python recurses: the values found until then are kept.
+        with suppress(RecursionError):
+            _walk(data, index, table, (), root_type)
         for name, value in record.response.headers:
             lower = name.lower()
             if lower == "location" and "://" in value:
                 site = _Site(index, (), name, root_type, "location", link=True)
                 table.add_link(_Candidate(value, site))
-            elif lower not in SKIPPED_RESPONSE_HEADERS and _id_like(value):
+            elif lower not in SKIPPED_RESPONSE_HEADERS and table.used(value) and _id_like(value):
                 table.add_value(_Candidate(value, _Site(index, (), name, root_type, lower)))
     return table
 
@@ -795,44 +824,43 @@ class _Finder:
     """All spellings of every candidate, by their first alphanumeric run: finding values in
     a text costs one dictionary look-up per word."""
 
-    heads: dict[str, list[tuple[str, _Candidate]]] = field(default_factory=dict)
+    heads: dict[str, list[tuple[str, _Spelling]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, table: _Table) -> _Finder:
-        spellings: dict[str, _Candidate] = {}
-        for value, candidate in table.values.items():
+        spellings: dict[str, _Spelling] = {}
+        for value in table.values:  # in the order values first appeared: the first one wins
             for derive, form in _derived(value).items():
                 if _id_like(form) and form not in table.values:
-                    derived = _Candidate(value, candidate.site, derive)
-                    known = spellings.get(form)
-                    if known is None or _rank(derived) < _rank(known):
-                        spellings[form] = derived
-        spellings.update(table.values)
+                    spellings.setdefault(form, (value, derive))
+        spellings.update((value, (value, None)) for value in table.values)
         finder = cls()
-        for form, candidate in spellings.items():
+        for form, meaning in spellings.items():
             for spelling in [form, *_encoded(form)]:
                 head = _HEAD.match(spelling)
                 if head is not None:
-                    finder.heads.setdefault(head.group(0), []).append((spelling, candidate))
+                    finder.heads.setdefault(head.group(0), []).append((spelling, meaning))
         for options in finder.heads.values():
             options.sort(key=lambda option: -len(option[0]))
         return finder
 
-    def find(self, text: str) -> Iterator[tuple[int, int, _Candidate]]:
+    def find(self, text: str) -> Iterator[tuple[int, int, _Spelling]]:
         position = 0
         for word in _HEAD.finditer(text):
             start = word.start()
             if start < position or (start and text[start - 1].isalnum()):
                 continue
-            for spelling, candidate in self.heads.get(word.group(0), ()):
+            for spelling, meaning in self.heads.get(word.group(0), ()):
                 end = start + len(spelling)
                 if text.startswith(spelling, start) and not text[end : end + 1].isalnum():
-                    yield start, end, candidate
+                    yield start, end, meaning
                     position = end
                     break
 
 
 _HEAD = re.compile(r"[A-Za-z0-9]+")
+# A spelling found in a request means a produced value, in a derived form or as it is.
+_Spelling = tuple[str, str | None]
 
 
 # --- the pass over the requests ---------------------------------------------------------
@@ -841,29 +869,53 @@ _HEAD = re.compile(r"[A-Za-z0-9]+")
 @dataclass
 class _Context:
     records: list[Record]
+    datas: list[Any]  # each record's response JSON, None if it has none
     table: _Table
     finder: _Finder
     schemas: _Schemas
     blobs: list[str]
-    chainable_cache: dict[_Candidate, bool] = field(default_factory=dict)
+    first_sent: dict[str, int] = field(default_factory=dict)
+    producers: dict[str, _Candidate | None] = field(default_factory=dict)
 
     def chainable(self, candidate: _Candidate) -> bool:
         """No request up to the producer's holds the value in any spelling."""
-        key = _Candidate(candidate.value, candidate.site)
-        if key not in self.chainable_cache:
-            value = candidate.value
+        return candidate.site.index < self._first_sent(candidate.value)
+
+    def _first_sent(self, value: str) -> int:
+        """The first request that holds a value in any spelling, also in a longer string."""
+        if value not in self.first_sent:
             forms = {value, *_derived(value).values()}
             forms |= {e for form in forms for e in _encoded(form)}
-            sent = self.blobs[: candidate.site.index + 1]
-            self.chainable_cache[key] = not any(form in blob for form in forms for blob in sent)
-        return self.chainable_cache[key]
+            self.first_sent[value] = next(
+                (i for i, blob in enumerate(self.blobs) if any(f in blob for f in forms)),
+                len(self.blobs),
+            )
+        return self.first_sent[value]
+
+    def producer(self, value: str) -> _Candidate | None:
+        """The best response a value is read from, among those before any request held it."""
+        if value not in self.producers:
+            sent = self._first_sent(value)
+            found = [c for c in self.table.values[value] if c.site.index < sent]
+            self.producers[value] = min(found, key=_rank, default=None)
+        return self.producers[value]
+
+    def made(self, url: str, index: int) -> bool:
+        """A URL the server made: it holds an id-like path segment or query value that no
+        request up to `index` holds, and no such request holds the URL."""
+        sent = self.blobs[: index + 1]
+        if any(url in blob for blob in sent):
+            return False
+        parts = re.split(r"[/?&=#]", url.split("://", 1)[-1])[1:]
+        return any(_id_like(p) and not any(p in blob for blob in sent) for p in parts)
 
     def values_in(self, text: str, index: int) -> list[_Use]:
-        return [
-            _Use(start, end, candidate)
-            for start, end, candidate in self.finder.find(text)
-            if candidate.site.index < index and self.chainable(candidate)
-        ]
+        uses = []
+        for start, end, (value, derive) in self.finder.find(text):
+            producer = self.producer(value)
+            if producer is not None and producer.site.index < index:
+                uses.append(_Use(start, end, _Candidate(value, producer.site, derive)))
+        return uses
 
 
 def _url_uses(context: _Context, flat: _Flat, index: int, method: str) -> list[_Use]:
@@ -878,8 +930,7 @@ def _url_uses(context: _Context, flat: _Flat, index: int, method: str) -> list[_
             continue
         wanted = LINK_KEY_FOR_METHOD.get(method)
         chosen = next((c for c in offered if c.site.key == wanted), offered[0])
-        inner = context.values_in(link, chosen.site.index + 1)
-        if chosen.site.index < index and inner and context.chainable(chosen):
+        if chosen.site.index < index and context.made(link, chosen.site.index):
             rest = context.values_in(text[cut:], index)
             shifted = [_Use(u.start + cut, u.end + cut, u.candidate) for u in rest]
             return [_Use(0, cut, chosen), *shifted]
@@ -910,10 +961,10 @@ def _body_uses(context: _Context, flat: _Flat, index: int, record: Record) -> li
             kept.append(use)
             continue
         declared = context.schemas.field_type(body, scalar.path, top) if scalar.path else None
-        if scalar in claimed or (declared and _reference(declared) is None):
-            continue  # typed by the schema, and not as a reference: a coincidence
-        if declared is not None:
-            continue  # a reference field that _typed_use did not chain: wrong type
+        if scalar in claimed or declared is not None:
+            # Chained by type or version already; or a field the schema types: a reference
+            # _typed_use found no producer of its type for, or a coincidence in another type.
+            continue
         key = scalar.path[-1] if scalar.path else ""
         use.consumer_key = key if isinstance(key, str) else ""
         kept.append(use)
@@ -948,41 +999,38 @@ def _typed_use(
 def _version_use(
     context: _Context, body: Any, scalar: _Scalar, index: int, record: Record
 ) -> _Use | None:
-    """metadata.resourceVersion, from the latest earlier response holding the same object."""
-    if scalar.path[-2:] != ("metadata", "resourceVersion"):
+    """A version field (`metadata.resourceVersion`, `revision`), from the latest earlier
+    response that holds the same object."""
+    key = scalar.path[-1] if scalar.path else None
+    if key not in VERSION_KEYS:
         return None
-    owner = _at(body, scalar.path[:-2])
+    field_path: JsonPath = ("metadata", key) if scalar.path[-2:-1] == ("metadata",) else (key,)
+    owner = _at(body, scalar.path[: -len(field_path)])
     url = _url_path(_Flat.of(record.request.url).text)
     wanted = owner.get("id") if isinstance(owner, dict) else None
     for earlier in range(index - 1, -1, -1):
-        data = _response_json(context.records[earlier])
+        data = context.datas[earlier]
         for path, node in _objects(data):
             links = node.get("links") if isinstance(node.get("links"), dict) else {}
             same = (wanted is not None and node.get("id") == wanted) or any(
                 isinstance(links.get(k), str) and _url_path(links[k]) == url
                 for k in ("self", "update")
             )
-            version = _at(node, ("metadata", "resourceVersion"))
+            version = _at(node, field_path)
             if same and version is not None:
-                site = _Site(
-                    earlier,
-                    (*path, "metadata", "resourceVersion"),
-                    None,
-                    _owner_type(node, ""),
-                    "resourceVersion",
-                )
+                site = _Site(earlier, (*path, *field_path), None, _owner_type(node, ""), str(key))
                 return _Use(scalar.start, scalar.end, _Candidate(str(version), site))
     return None
 
 
-def _objects(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+def _objects(data: Any) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
     """The response's object and those in its `data` list (a collection)."""
     if isinstance(data, dict):
-        yield path, data
+        yield (), data
         if isinstance(data.get("data"), list):
             for number, item in enumerate(data["data"]):
                 if isinstance(item, dict):
-                    yield (*path, "data", number), item
+                    yield ("data", number), item
 
 
 def _no_overlap(uses: list[_Use]) -> list[_Use]:
@@ -1035,20 +1083,24 @@ def _rebuilt(request: Request, texts: list[Text]) -> Request:
 def _extraction_of(records: list[Record], candidate: _Candidate, name: str) -> Extraction:
     site = candidate.site
     if site.inferred:
-        note = INFERRED_NOTE
+        note = f"{site.key} of the {_readable(site.type)} created here, {INFERRED_NOTE}"
+    elif site.header is not None and site.link:
+        note = f"the URL of the {_readable(site.type)} ({site.header} header)"
+    elif site.header is not None:
+        note = f"the {site.header} header of the response"
+    elif site.link and site.path[-2] == "links":
+        note = f"the {site.key} link of the {_readable(site.type)}"
     elif site.link:
-        note = f"the {site.key} URL offered by the {_readable(site.type)}"
+        note = f"the {site.key} action URL offered by the {_readable(site.type)}"
     elif site.key == "id" and records[site.index].request.method == "POST":
         note = f"id of the {_readable(site.type)} created here"
     elif site.key == "id":
         note = f"id of the {_readable(site.type)}"
     else:
         note = f"{site.key} of the {_readable(site.type)}"
-    if site.header is not None and not site.link:
+    if site.header is not None:
         return Extraction(name, header=site.header, derive=candidate.derive, note=note)
-    header = site.header if site.link else None
-    path = () if header is not None else site.path
-    return Extraction(name, path, header, candidate.derive, note)
+    return Extraction(name, site.path, derive=candidate.derive, note=note)
 
 
 def _inferred_note(records: list[Record], candidate: _Candidate, name: str) -> str:
@@ -1062,13 +1114,13 @@ def _readable(type_: str) -> str:
     return " ".join(_type_words(type_)).lower() or "response"
 
 
-def _wait_of(records: list[Record], index: int, path: JsonPath) -> Wait | None:
+def _wait_of(context: _Context, index: int, path: JsonPath) -> Wait | None:
     """Wait on `path` if earlier responses to the same request lacked it."""
-    request = records[index].request
+    request = context.records[index].request
     url = _Flat.of(request.url).text
-    for earlier in records[:index]:
-        if earlier.request.method == request.method and _Flat.of(earlier.request.url).text == url:
-            data = _response_json(earlier)
+    for earlier, record in enumerate(context.records[:index]):
+        if record.request.method == request.method and _Flat.of(record.request.url).text == url:
+            data = context.datas[earlier]
             if data is not None and _at(data, path) in (None, "", [], {}):
                 return Wait(path)
     return None
@@ -1080,11 +1132,15 @@ def chain(
     """Server-made values in later requests replaced by Vars read from their producers."""
     blobs = [_blob(record.request) for record in records]
     inference = all(record.response is None for record in records)
-    table = _inferred_table(records, blobs) if inference else _response_table(records)
+    datas = [_response_json(record) for record in records]
+    table = _inferred_table(records, blobs) if inference else _response_table(records, datas, blobs)
     known = _Schemas()
-    for record in [*schemas, *records]:
-        known.add(_response_json(record))
-    context = _Context(records, table, _Finder.of(table), known, blobs)
+    for record in schemas:
+        if _SCHEMAS.search(_url_path(_Flat.of(record.request.url).text)):
+            known.add(_response_json(record))
+    for data in datas:
+        known.add(data)
+    context = _Context(records, datas, table, _Finder.of(table), known, blobs)
     per_record = [_request_uses(context, index) for index in range(len(records))]
 
     used_names = set(taken)
@@ -1098,7 +1154,7 @@ def chain(
                 producer = candidate.site.index
                 extraction = _extraction_of(records, candidate, names[candidate])
                 result.extracts.setdefault(producer, []).append(extraction)
-                wait = _wait_of(records, producer, candidate.site.path) if extraction.path else None
+                wait = _wait_of(context, producer, candidate.site.path) if extraction.path else None
                 if wait is not None and producer not in result.waits:
                     result.waits[producer] = wait
             result.uses.setdefault(index, set()).add(candidate.site.index)
