@@ -556,11 +556,16 @@ class _Schemas:
                 continue
             name = str(schema.get("id", "")).lower()
             fields = schema.get("resourceFields") or {}
-            self.fields[name] = {
+            types = {
                 key: str(value.get("type", ""))
                 for key, value in fields.items()
                 if isinstance(value, dict)
             }
+            if not any("reference[" in declared for declared in types.values()):
+                # A schema that types no reference (Steve's, a leaf type) says nothing about
+                # which strings are ids: its `string` fields may hold any id.
+                continue
+            self.fields[name] = types
             self.collections[name] = name
             if isinstance(schema.get("pluralName"), str):
                 self.collections[schema["pluralName"].lower()] = name

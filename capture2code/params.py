@@ -48,7 +48,6 @@ ACTION = re.compile(r"[?&]action=")
 
 @dataclass
 class Parameters:
-    records: list[Record]
     params: list[Param]
     # For each record index, the object it creates and its name (a Text with the param).
     names: dict[int, tuple[str, Text]]
@@ -151,7 +150,8 @@ def _pattern(value: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
 
 
-def parametrize(records: list[Record], *, taken: set[str]) -> Parameters:
+def find_params(records: list[Record], *, taken: set[str]) -> Parameters:
+    """The parameters of a capture's create calls (see the module docstring)."""
     chosen: dict[str, Param] = {}  # value -> param
     candidates = list(_candidates(records))
     first_seen: dict[int, str] = {}  # index -> the value of its first name field
@@ -163,15 +163,21 @@ def parametrize(records: list[Record], *, taken: set[str]) -> Parameters:
         name = _unique(base, taken | {p.name for p in chosen.values()})
         option = "--" + name.lower().replace("_", "-")
         chosen[value] = Param(name, option, value, description)
-    ordered = sorted(chosen.values(), key=lambda p: len(p.default), reverse=True)
-    substituted = [_substitute(record, ordered) for record in records]
-    names = {
-        index: (type_word(records[index]) or "object", _replace_text(Text.of(value), ordered))
-        for index, value in first_seen.items()
-    }
     order = {value: number for number, (_, value, *_) in reversed(list(enumerate(candidates)))}
     params = sorted(chosen.values(), key=lambda p: order[p.default])
-    return Parameters(substituted, params, names)
+    names = {
+        index: (type_word(records[index]) or "object", _replace_text(Text.of(value), params))
+        for index, value in first_seen.items()
+    }
+    return Parameters(params, names)
+
+
+def apply_params(records: list[Record], params: list[Param]) -> list[Record]:
+    """Each parameter's captured value replaced by its Var in the literal parts of the
+    requests: values already replaced by other Vars (an id the server made from a name)
+    stay what they are."""
+    longest_first = sorted(params, key=lambda p: len(p.default), reverse=True)
+    return [_substitute(record, longest_first) for record in records]
 
 
 def _unique(base: str, taken: set[str]) -> str:
@@ -182,6 +188,7 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def _replace_text(text: Text, params: list[Param]) -> Text:
+    params = sorted(params, key=lambda p: len(p.default), reverse=True)
     pieces: list[str | bytes | Var] = list(text.pieces)
     for param in params:
         pattern = _pattern(param.default)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capture2code.filters import Decision, FilterOptions, classify
-from capture2code.params import constant_case, parametrize, readable
+from capture2code.params import apply_params, constant_case, find_params, readable
 from capture2code.plan import (
     Created,
     EnvVar,
@@ -183,14 +183,13 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
         outcomes[candidates[local]] = Outcome(False, why)
     extras = {local: StepExtras(list(found)) for local, found in session.extracts.items()}
     alive = [local for local in range(len(chosen)) if local not in session.dropped]
-    # Parameters before chaining: a typed name is the client's, never an id to extract,
-    # and names are what a reader looks for first (CLUSTER_NAME is the option's).
+    # Parameters are named before chaining (CLUSTER_NAME is the option's, not an id's) and
+    # substituted after it: a name the server made from a typed one (`nc-demo-pool1-x7k2p`)
+    # is an id to read from its response, not a name to rebuild.
     taken = {var.name for var in env} | {e.var for x in extras.values() for e in x.extracts}
-    parameters = parametrize([chosen[local] for local in alive], taken=taken)
+    parameters = find_params([chosen[local] for local in alive], taken=taken)
     taken |= {param.name for param in parameters.params}
     names = {alive[position]: name for position, name in parameters.names.items()}
-    for position, record in enumerate(parameters.records):
-        chosen[alive[position]] = record
     for local in alive:
         extra = extras.setdefault(local, StepExtras())
         extra.saves = _saves(chosen[local])
@@ -211,6 +210,9 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
             alive[consumer]: {alive[p] for p in producers}
             for consumer, producers in chained.uses.items()
         }
+    substituted = apply_params([chosen[local] for local in alive], parameters.params)
+    for local, record in zip(alive, substituted, strict=True):
+        chosen[local] = record
     kept = _kept(alive, [decisions[candidates[local]] for local in alive], uses)
     for local in alive:
         index = candidates[local]

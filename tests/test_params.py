@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from capture2code.params import constant_case, parametrize
+from capture2code.params import Parameters, apply_params, constant_case, find_params
 from capture2code.record import Record, Request, Response
 from capture2code.redact import redact
 from capture2code.sources import Source, read_input
 from capture2code.template import Text, Var
 
 SAMPLE = Path(__file__).parent / "data" / "canary" / "a_rke1_digitalocean_session.har"
+
+
+@dataclass
+class Result:
+    records: list[Record]
+    params: list
+    names: dict
+
+
+def parametrize(records: list[Record], *, taken: set[str]) -> Result:
+    found: Parameters = find_params(records, taken=taken)
+    return Result(apply_params(records, found.params), found.params, found.names)
 
 
 def _post(url: str, body: dict, response: dict | None = None) -> Record:

@@ -1,8 +1,15 @@
 """Python emitter: a runnable script that replays the plan with `requests`, formatted by black.
 
 The script defines two helpers, `env` (read a variable or stop) and `send` (send one
-request as captured), reads every variable up front, then has one commented block per
-step. Every literal goes through `python_literal`, so captured data stays data.
+request as captured; stop with the step, status and server's message on an error), reads
+every variable up front, then has one commented block per step. Every literal goes through
+`python_literal`, so captured data stays data.
+
+A provisioning plan adds, only where the plan needs them: argparse options for its
+parameters and the wait settings (each defaulting to its environment variable), `field` and
+`header` (a value from a response, or stop naming the step and the path), `wait_for` (a
+bounded polling loop), `save_secret` (a returned secret to a new 0600 file, never printed),
+the derivations of plan.DERIVATIONS, and a closing summary of what was created.
 
 What `send` works around, all verified on the wire (tests/emit/test_python.py):
 - requests rebuilds the URL (resolves "." and ".." segments): the prepared request gets
@@ -91,7 +98,9 @@ _SCRIPT_NAMES = {
     "request_target",
     "requests",
     "send",
+    "prepare",
     "session",
+    "step",
     "sys",
     "urllib3",
     # what provisioning scripts add
@@ -150,13 +159,32 @@ def send(
     max_redirects=requests.models.DEFAULT_REDIRECT_LIMIT,
     params=(),
 ):
-    \"\"\"Sends one request as captured; stops the script when it fails or gets an HTTP error.
-
-    `step` names the step in messages. `headers` are (name, value) pairs sent in this order,
-    repeats included. `omit` names client default headers (User-Agent, Accept, ...) the
-    captured request did not send. `params` are the options whose values the request
-    uses: the ones to change when the server says the object already exists.
+    \"\"\"Sends one request as captured (`prepare`); stops the script when it fails or gets an
+    HTTP error status. `step` names the step in messages; `params` are the options whose
+    values the request uses: the ones to change when the server says the object exists.
     \"\"\"
+    session.max_redirects = max_redirects
+    settings = session.merge_environment_settings(url, {}, None, verify, None)
+    try:
+        prepared = prepare(session, method, url, headers, body, files, omit)
+        response = session.send(
+            prepared, timeout=TIMEOUT, allow_redirects=follow_redirects, **settings
+        )
+    except requests.RequestException as error:
+        sys.exit(f"error: {step}: {type(error).__name__}: {error}")
+    except ValueError:  # http.client's, naming the value (which may be a secret)
+        sys.exit(f"error: {step}: the URL or a header value has a line break or control character")
+    if response.status_code >= 400:
+        message = f"error: {step}: HTTP {response.status_code}: {server_message(response)}"
+        if response.status_code == 409 and params:
+            message += f"\\nalready exists? choose another value: {', '.join(params)}"
+        sys.exit(message)
+    return response
+
+
+def prepare(session, method, url, headers, body, files, omit):
+    \"\"\"The request as captured: `headers` are (name, value) pairs sent in this order, repeats
+    included; `omit` names client default headers (User-Agent, Accept, ...) it did not send.\"\"\"
     if isinstance(body, str):
         body = body.encode("utf-8", "surrogateescape")
     prepared = session.prepare_request(requests.Request(method, url, data=body, files=files))
@@ -176,20 +204,7 @@ def send(
             value = value.encode("utf-8", "surrogateescape")
         wire.add(name, value.decode("latin-1"))  # http.client sends it as Latin-1: these bytes
     prepared.headers = wire
-    session.max_redirects = max_redirects
-    settings = session.merge_environment_settings(url, {}, None, verify, None)
-    try:
-        response = session.send(
-            prepared, timeout=TIMEOUT, allow_redirects=follow_redirects, **settings
-        )
-    except requests.RequestException as error:
-        sys.exit(f"error: {step}: {type(error).__name__}: {error}")
-    if response.status_code >= 400:
-        message = f"error: {step}: HTTP {response.status_code}: {server_message(response)}"
-        if response.status_code == 409 and params:
-            message += f"\\nalready exists? choose another value: {', '.join(params)}"
-        sys.exit(message)
-    return response
+    return prepared
 
 
 def server_message(response):
@@ -246,7 +261,7 @@ def header(response, step, name):
     value = response.headers.get(name)
     if value is None:
         sys.exit(f"error: {step}: the response has no header {name}")
-    return value
+    return value.encode("latin-1").decode("utf-8", "surrogateescape")  # http.client read Latin-1
 '''
 
 _WAIT_HELPER = '''
@@ -678,7 +693,10 @@ def _python_names(variables: list[str], waits: bool) -> _Names:
 
 
 def _extracted(plan: Plan) -> list[str]:
-    return [extraction.var for step in _active(plan) for extraction in step.extracts]
+    """The extracted variables in order of first setting (a later step may set one again: a
+    resourceVersion after an update)."""
+    names = (extraction.var for step in _active(plan) for extraction in step.extracts)
+    return list(dict.fromkeys(names))
 
 
 def _env_name(var: EnvVar) -> str:
@@ -843,7 +861,9 @@ def _step(plan: Plan, number: int, step: Step, body: str | None, names: _Names) 
         *(f"# {_comment(line)}" for line in _step_comments(step)),
         *(f"# Note: {_comment(note)}" for note in notes),
     ]
-    where = python_literal(f"step {number} ({step.title})")
+    # The step's name for messages, in a variable: the helpers of one step all take it.
+    lines.append(f"step = {python_literal(f'step {number} ({step.title})')}")
+    where = "step"
     url = _expression(request.url.as_str(), names, False, python_literal)  # requests wants str
     arguments = ["session", where, python_literal(request.method), url]
     multipart = isinstance(request.body, Multipart)

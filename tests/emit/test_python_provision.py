@@ -59,7 +59,9 @@ def param(name: str) -> Var:
 
 
 def step(request: Request, title: str | None = None, **provisioning) -> Step:
-    path = b"".join(p for p in request.url.as_bytes() if isinstance(p, bytes)).decode()
+    """A step titled like the plan titles it: method and path, a Var as {NAME}."""
+    url = "".join(f"{{{p.name}}}" if isinstance(p, Var) else p for p in request.url.as_str())
+    path = url.removeprefix("{BASE_URL}").split("?")[0]
     return Step(Record(request), title or f"{request.method} {path}", **provisioning)
 
 
@@ -74,7 +76,7 @@ def by_target(routes: dict[str, Callable[[Received], Response]]) -> Callable[[Re
 
     def respond(received: Received) -> Response:
         path = received.target.split(b"?")[0].decode("utf-8", "surrogateescape")
-        return routes[path](received) if path in routes else (404, [], b"no such path")
+        return routes[path](received) if path in routes else (200, JSON, b"{}")
 
     return respond
 
@@ -138,7 +140,9 @@ def test_help_lists_the_options(tmp_path):
     )
     assert shown.returncode == 0
     assert b"--cluster-name CLUSTER_NAME" in shown.stdout
-    assert b"environment variable CLUSTER_NAME; default: rke2-demo" in shown.stdout
+    assert b"environment variable CLUSTER_NAME; default: rke2-demo" in b" ".join(
+        shown.stdout.split()
+    )
 
 
 # --- extracted values ---------------------------------------------------------------------
@@ -230,9 +234,9 @@ def test_server_issued_values_reach_every_place_in_later_requests(recorder, tmp_
         (
             {"status": None},
             Extraction("X", ("status", "clusterName")),
-            "no field status.clusterName",
+            "the response has no field status.clusterName",
         ),
-        ({"a b": 1}, Extraction("X", ("a b", "c")), 'no field ["a b"].c'),
+        ({"a b": 1}, Extraction("X", ("a b", "c")), 'the response has no field ["a b"].c'),
         (b"<html>not json", Extraction("X", ("id",)), "the response has no field id"),
         ({"id": "c-1"}, Extraction("X", header="Location"), "the response has no header Location"),
     ],
@@ -323,8 +327,9 @@ def _waiting_plan(to: Recorder) -> Plan:
     return make_plan(to, create, poll, after)
 
 
-def _slow_server(empty_answers: int) -> Callable[[Received], Response]:
-    """A cluster whose status.clusterName appears after `empty_answers` polls (never if < 0)."""
+def _slow_server(empty_answers: int) -> tuple[Callable[[Received], Response], str]:
+    """A cluster whose status.clusterName appears after `empty_answers` polls (never if < 0):
+    the responder, and the clusterName it issues."""
     polls = []
     internal = "c-m-" + secrets.token_hex(4)
     empty = [{}, {"status": None}, {"status": {"clusterName": ""}}, {"status": {}}]
@@ -342,12 +347,11 @@ def _slow_server(empty_answers: int) -> Callable[[Received], Response]:
             return poll(received)
         return 200, JSON, json.dumps({"got": received.target.decode()}).encode()
 
-    respond.internal = internal  # type: ignore[attr-defined]
-    return respond
+    return respond, internal
 
 
 def test_wait_polls_until_the_field_appears(recorder, tmp_path):
-    recorder.responder = server = _slow_server(4)
+    recorder.responder, internal = _slow_server(4)
     env = {"WAIT_INTERVAL": "0.05"}
     result = run(emit(_waiting_plan(recorder)), env, tmp_path)
     assert result.returncode == 0, result.stderr.decode()
@@ -355,20 +359,20 @@ def test_wait_polls_until_the_field_appears(recorder, tmp_path):
     assert targets == [
         b"/v1/cluster",
         *[b"/v1/cluster/fleet-default/demo"] * 5,
-        f"/v3/clusters/{server.internal}".encode(),
+        f"/v3/clusters/{internal}".encode(),
     ]
 
 
 def test_wait_gives_up_after_the_timeout(recorder, tmp_path):
-    recorder.responder = _slow_server(-1)
+    recorder.responder, _ = _slow_server(-1)
     started = time.monotonic()
     plan = _waiting_plan(recorder)
     result = run(emit(plan), {"WAIT_TIMEOUT": "0.5"}, tmp_path)
     elapsed = time.monotonic() - started
     assert result.returncode != 0
     assert result.stderr.decode() == (
-        "error: step 2 (GET /v1/cluster/): no status.clusterName in the response after waiting"
-        " 0.5 seconds (set --wait-timeout or WAIT_TIMEOUT)\n"
+        "error: step 2 (GET /v1/cluster/{NAME}): no status.clusterName in the response after"
+        " waiting 0.5 seconds (set --wait-timeout or WAIT_TIMEOUT)\n"
     )
     targets = [r.target for r in recorder.take()]
     assert targets[0] == b"/v1/cluster" and set(targets[1:]) == {b"/v1/cluster/fleet-default/demo"}
@@ -376,7 +380,7 @@ def test_wait_gives_up_after_the_timeout(recorder, tmp_path):
 
 
 def test_wait_options_on_the_command_line(recorder, tmp_path):
-    recorder.responder = _slow_server(-1)
+    recorder.responder, _ = _slow_server(-1)
     (tmp_path / "script.py").write_text(emit(_waiting_plan(recorder)).text)
     result = subprocess.run(
         [sys.executable, "-I", "script.py", "--wait-timeout", "0.3", "--wait-interval=0.1"],
@@ -530,7 +534,7 @@ def test_summary_lists_what_was_created(recorder, tmp_path):
             extracts=[Extraction("CLUSTER_ID", ("id",))],
             creates=Created("cluster", Text.of(param("CLUSTER_NAME")), "CLUSTER_ID"),
         ),
-        step(Request("POST", at("/v3/cluster")), creates=Created("thing")),
+        step(Request("POST", at("/v3/thing")), creates=Created("thing")),
         params=(CLUSTER_NAME,),
     )
     result = run(emit(plan), {}, tmp_path, params={"CLUSTER_NAME": "demo2"})
@@ -658,3 +662,192 @@ def test_hostile_server_values_and_params_arrive_as_data(
     assert received.header("x-name") == name.encode()
     assert received.body == f"<{in_body}|{name}>".encode()
     assert result.stdout.decode() == f"created thing {name} ({in_url})\n"
+
+
+def test_header_value_keeps_its_bytes(recorder, tmp_path):
+    recorder.responder = by_target({"/new": lambda _: (201, [("Location", "/v3/café/ü:x")], b"")})
+    first = step(
+        Request("POST", at("/new")),
+        extracts=[
+            Extraction("WHERE", header="location"),
+            Extraction("NAME", header="LOCATION", derive="name"),
+        ],
+    )
+    second = step(
+        Request(
+            "GET",
+            Text.of(Var("BASE_URL"), extracted("WHERE")),
+            headers=[("X-Name", Text.of(extracted("NAME")))],
+        )
+    )
+    result = run(emit(make_plan(recorder, first, second)), {}, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    received = recorder.take()[1]
+    assert received.target == "/v3/café/ü:x".encode()
+    assert received.header("x-name") == b"x"
+
+
+# --- any plan -----------------------------------------------------------------------------
+
+shape_texts = st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE))
+json_paths = st.lists(st.one_of(shape_texts, st.integers(-3, 3)), max_size=3).map(tuple)
+
+
+@st.composite
+def provisioning_plans(draw: st.DrawFn) -> Plan:
+    """Plans of one to three steps; each may extract, wait, save and create."""
+    count = draw(st.integers(1, 3))
+    # names that clash with the script's own are renamed in it
+    names = draw(st.permutations(["P_A", "args", "response", "V0", "field", "ID", "send"]))
+    params = [
+        Param(name, "--" + name.lower().replace("_", "-"), draw(shape_texts), draw(shape_texts))
+        for name in names[:2]
+        if draw(st.booleans())
+    ]
+    steps: list[Step] = []
+
+    def some(choices: list[Var]) -> list[Var]:
+        return draw(st.lists(st.sampled_from(choices))) if choices else []
+
+    available = [param(p.name) for p in params]
+    for number in range(count):
+        var = names[2 + number]
+        body = Text.of(b"b", *some(available))
+        request = Request("POST", at("/x/", *some(available)), body=body)
+        extraction = Extraction(
+            var,
+            draw(json_paths),
+            draw(st.one_of(st.none(), st.sampled_from(["Location", "x-Id"]))),
+            draw(
+                st.one_of(st.none(), st.sampled_from(["colon_to_slash", "slash_to_colon", "name"]))
+            ),
+            draw(shape_texts),
+        )
+        saves = draw(
+            st.lists(
+                st.builds(
+                    SavedSecret, json_paths, st.sampled_from(["k.yaml", "t x'$.txt"]), shape_texts
+                ),
+                max_size=2,
+            )
+        )
+        created = draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    Created,
+                    shape_texts,
+                    st.none() | st.just(Text.of("n-", *available[:1])),
+                    st.just(var),
+                ),
+            )
+        )
+        wait = draw(st.one_of(st.none(), st.builds(Wait, json_paths)))
+        steps.append(
+            step(
+                request,
+                draw(shape_texts),
+                extracts=[extraction],
+                wait=wait,
+                saves=saves,
+                creates=created,
+            )
+        )
+        available.append(extracted(var))
+    return make_plan(None, *steps, params=tuple(params), header=[draw(shape_texts)])
+
+
+@settings(max_examples=80, deadline=None)
+@given(provisioning_plans())
+def test_any_provisioning_plan_formats_and_compiles(plan):
+    text = emit(plan).text
+    compile(text, "script.py", "exec")
+    assert black.format_str(text, mode=black.Mode(line_length=100)) == text
+
+
+def test_hostile_descriptions_stay_text_in_comments_and_help(recorder, tmp_path):
+    hostile = "\n".join(HOSTILE) + "\r\x00%"
+    recorder.responder = json_reply({"id": "c-1", "k": "secret"})
+    plan = make_plan(
+        recorder,
+        step(
+            Request("POST", at("/x"), body=Text.of(b"n=", param("NAME"))),
+            hostile,
+            extracts=[Extraction("ID", ("id",), note=hostile)],
+            saves=[SavedSecret(("k",), "k.txt", hostile)],
+            creates=Created(hostile, Text.of(hostile, param("NAME")), "ID"),
+        ),
+        params=(Param("NAME", "--name", hostile, hostile),),
+        header=[hostile],
+    )
+    text = emit(plan).text
+    (tmp_path / "script.py").write_text(text)
+    shown = subprocess.run(
+        [sys.executable, "-I", "script.py", "--help"], cwd=tmp_path, capture_output=True
+    )
+    assert shown.returncode == 0 and b"--name NAME" in shown.stdout
+    result = run(emit(plan), {}, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    [received] = recorder.take()
+    assert received.body == b"n=" + hostile.encode()
+    assert result.stdout.decode() == (
+        f"{hostile} written to k.txt\ncreated {hostile} {hostile}{hostile} (c-1)\n"
+    )
+    assert not (tmp_path / PWNED).exists()
+
+
+def test_a_later_step_may_set_a_value_again(recorder, tmp_path):
+    versions = iter(range(100, 200))
+    recorder.responder = lambda _: (200, JSON, json.dumps({"v": str(next(versions))}).encode())
+    version = Text.of(extracted("VERSION"))
+    plan = make_plan(
+        recorder,
+        step(Request("GET", at("/a")), extracts=[Extraction("VERSION", ("v",))]),
+        step(Request("PUT", at("/b"), body=version), extracts=[Extraction("VERSION", ("v",))]),
+        step(Request("PUT", at("/c"), body=version)),
+    )
+    result = run(emit(plan), {}, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert [r.body for r in recorder.take()] == [b"", b"100", b"101"]
+
+
+def test_header_value_that_cannot_be_sent_stops_without_showing_it(recorder, tmp_path):
+    secret = "tok-" + secrets.token_hex(6)
+    recorder.responder = by_target({"/login": json_reply({"token": secret + "\r\nX-Evil: 1"})})
+    use = Request(
+        "GET", at("/use"), headers=[("Authorization", Text.of("Bearer ", extracted("TOKEN")))]
+    )
+    plan = make_plan(
+        recorder,
+        step(Request("POST", at("/login")), extracts=[Extraction("TOKEN", ("token",))]),
+        step(use),
+    )
+    result = run(emit(plan), {}, tmp_path)
+    assert (result.returncode, result.stderr.decode()) == (
+        1,
+        "error: step 2 (GET /use): the URL or a header value has a line break or control"
+        " character\n",
+    )
+    assert [r.target for r in recorder.take()] == [b"/login"]
+
+
+def test_url_that_cannot_be_sent_stops_with_the_step(recorder, tmp_path):
+    recorder.responder = by_target({"/login": json_reply({"id": "a\r\nb"})})
+    plan = make_plan(
+        recorder,
+        step(Request("POST", at("/login")), extracts=[Extraction("ID", ("id",))]),
+        step(Request("GET", at("/use/", extracted("ID")))),
+    )
+    result = run(emit(plan), {}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(b"error: step 2 (GET /use/{ID}): ")
+    assert b"Traceback" not in result.stderr
+    assert [r.target for r in recorder.take()] == [b"/login"]
+
+
+def test_base_url_without_scheme_stops_with_the_reason(tmp_path):
+    plan = make_plan(None, step(Request("GET", at("/x"))))
+    result = run(emit(plan), {"BASE_URL": "localhost:1"}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(b"error: step 1 (GET /x): ")
+    assert b"Traceback" not in result.stderr
