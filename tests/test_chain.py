@@ -702,6 +702,34 @@ def test_schema_reference_fields_chain_short_ids_and_schemas_in_records() -> Non
     assert '"x": "c-9z"' in literal(result.records[2])
 
 
+def test_a_schema_without_reference_types_does_not_block_an_id() -> None:
+    """Steve's schemas type every field as a plain string; Rancher's provisioning cluster
+    takes a cloud credential id in one (`spec.cloudCredentialSecretName`)."""
+    steve = {
+        "type": "collection",
+        "data": [
+            {
+                "id": "provisioning.cattle.io.cluster",
+                "type": "schema",
+                "resourceFields": {"spec": {"type": "string"}, "metadata": {"type": "string"}},
+            }
+        ],
+    }
+    records = [
+        make("POST", "/v3/cloudcredentials", {"name": "do"}, {"id": "cattle-global-data:cc-7xk2p"}),
+        make(
+            "POST",
+            "/v1/provisioning.cattle.io.clusters",
+            {
+                "type": "provisioning.cattle.io.cluster",
+                "spec": {"cloudCredentialSecretName": "cattle-global-data:cc-7xk2p"},
+            },
+        ),
+    ]
+    result = checked(records, schemas=[make("GET", "/v1/schemas", None, steve)])
+    assert extracted(result.records[1].request.body) == ["CLOUDCREDENTIAL_ID"]
+
+
 # --- names ------------------------------------------------------------------------------
 
 
