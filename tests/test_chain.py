@@ -711,8 +711,13 @@ def test_a_schema_without_reference_types_does_not_block_an_id() -> None:
             {
                 "id": "provisioning.cattle.io.cluster",
                 "type": "schema",
-                "resourceFields": {"spec": {"type": "string"}, "metadata": {"type": "string"}},
-            }
+                "resourceFields": {"spec": {"type": "provisioning.cattle.io.v1.cluster.spec"}},
+            },
+            {
+                "id": "provisioning.cattle.io.v1.cluster.spec",
+                "type": "schema",
+                "resourceFields": {"cloudCredentialSecretName": {"type": "string"}},
+            },
         ],
     }
     records = [
