@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from capture2code.filters import Decision, FilterOptions, classify
@@ -177,7 +177,11 @@ def prepare(records: Sequence[Record], options: ProvisionOptions) -> Prepared:
         chosen, env, keep_login=options.keep_login, session=not options.keep_session_auth
     )
     chosen = session.records
-    env = [var for var in env if var.name not in session.replaced] + session.env
+    env = [
+        replace(var, description=session.described.get(var.name, var.description))
+        for var in env
+        if var.name not in session.replaced
+    ] + session.env
     header += session.notes
     for local, why in session.dropped.items():
         outcomes[candidates[local]] = Outcome(False, why)

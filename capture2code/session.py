@@ -97,6 +97,8 @@ class SessionRewrite:
     notes: list[str] = field(default_factory=list)  # for the script's header comment
     # Env variables whose values now come from a response instead (`keep_login`).
     replaced: set[str] = field(default_factory=set)
+    # New descriptions of env variables whose role changed (the session cookie's value).
+    described: dict[str, str] = field(default_factory=dict)
 
 
 def _target(url: Text) -> str:
@@ -208,6 +210,12 @@ def provision_auth(
         names = {var.name for var in token.vars if var.kind == "env"}
         if scheme.token_var in names and not any(var.name == scheme.token_var for var in env):
             out.env.append(EnvVar(scheme.token_var, scheme.token_description))
+        for var in env:
+            if var.name in names:  # the captured session is the token the script now sends
+                out.described[var.name] = (
+                    f"{scheme.api} API token, sent as Authorization: Bearer (captured as "
+                    f"cookie {scheme.session_cookie}: any API token of the user works)"
+                )
         out.notes.append(
             f"The {scheme.api} browser session became an API token: requests send "
             "an Authorization: Bearer header" + (f" with ${next(iter(names))}." if names else ".")

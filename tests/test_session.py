@@ -44,6 +44,8 @@ def test_the_rancher_session_becomes_a_bearer_token_and_browser_headers_go() -> 
         assert "x-api-csrf" not in names and "content-length" not in names
         assert record.request.header("authorization") == Text.of("Bearer ", Var("RANCHER_TOKEN"))
     assert not rewrite.env  # RANCHER_TOKEN is the session cookie's variable, already known
+    assert "Bearer" in rewrite.described["RANCHER_TOKEN"]
+    assert "captured as cookie R_SESS" in rewrite.described["RANCHER_TOKEN"]
 
 
 def test_the_login_call_is_dropped_unless_kept() -> None:
