@@ -154,7 +154,8 @@ def main() -> None:
 
     \b
     Quick start:
-      capture2code convert samples/curl/rancher_create_cluster.sh --to python
+      capture2code convert samples/rancher/a_rke1_digitalocean_session.har --to python
+      capture2code show samples/rancher/a_rke1_digitalocean_session.har
       capture2code convert --help
     """
 
