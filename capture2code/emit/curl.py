@@ -80,7 +80,18 @@ _FLAGS = (
 )
 # Names the script's own code uses: a plan variable of the same name would overwrite them.
 _RESERVED = frozenset(
-    {"status", "field", "scratch", "deadline", "WAIT_TIMEOUT", "WAIT_INTERVAL", "SECONDS"}
+    {
+        "status",
+        "field",
+        "scratch",
+        "deadline",
+        "wait_fraction",
+        "WAIT_TIMEOUT",
+        "WAIT_TIMEOUT_US",
+        "WAIT_INTERVAL",
+        "EPOCHREALTIME",
+        "SECONDS",
+    }
     | {"IFS", "PATH"}
 )
 # Each derived form of an extracted value (plan.DERIVATIONS) as a bash expansion of `field`:
@@ -111,7 +122,13 @@ fi
 if [[ ! $WAIT_INTERVAL =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "error: WAIT_INTERVAL must be a number of seconds" >&2
   exit 1
-fi"""
+fi
+# WAIT_TIMEOUT in microseconds: deadlines are kept with EPOCHREALTIME (bash 5), since
+# SECONDS ticks on whole wall-clock seconds and would end a short wait early.
+wait_fraction=
+[[ $WAIT_TIMEOUT == *.* ]] && wait_fraction=${WAIT_TIMEOUT#*.}
+wait_fraction=${wait_fraction}000000
+WAIT_TIMEOUT_US=$((10#${WAIT_TIMEOUT%.*} * 1000000 + 10#${wait_fraction:0:6}))"""
 _SHOW_BODY = 'cat "$scratch/body"'
 _SHOW_ERROR = '  cat "$scratch/body"\n'
 _SCRATCH = """\
@@ -192,7 +209,7 @@ has_value() {
 # Sleeps WAIT_INTERVAL seconds before step $1 is sent again, or stops the script when the
 # deadline $3 has passed without a value at $2.
 keep_waiting() {
-  if ((SECONDS >= $3)); then
+  if ((${EPOCHREALTIME/[.,]/} >= $3)); then
     echo "error: $1: no $2 in the response after waiting $WAIT_TIMEOUT seconds" \\
       "(set WAIT_TIMEOUT)" >&2
     exit 1
@@ -436,7 +453,7 @@ def _header_comment(plan: Plan) -> list[str]:
         lines += ["#", comment(f"Parameters (environment variables, e.g. {example}):")]
     for name, description, default in params:
         lines.append(comment(f"  {name}: {description}; default: {default}"))
-    needs = "bash, curl 7.76 or newer (--fail-with-body)" + (" and jq" if _needs_jq(plan) else "")
+    needs = "bash 5, curl 7.76 or newer (--fail-with-body)" + (" and jq" if _needs_jq(plan) else "")
     lines += [
         "#",
         comment(f"Run: set -a; . ./.env; set +a; bash {script}"),
@@ -777,8 +794,7 @@ def _call(options: list[str], step: Step, plan: Plan, where: str, indent: str) -
 def _wait_lines(options: list[str], step: Step, plan: Plan, where: str) -> list[str]:
     path = step.wait.path if step.wait else ()
     return [
-        # SECONDS counts whole seconds: one more makes the wait at least WAIT_TIMEOUT.
-        "deadline=$((SECONDS + 10#${WAIT_TIMEOUT%.*} + 1))",
+        "deadline=$((${EPOCHREALTIME/[.,]/} + WAIT_TIMEOUT_US))",
         "while true; do",
         _call(options, step, plan, where, "  "),
         f"  has_value {bash_word(jq_filter(path))} && break",

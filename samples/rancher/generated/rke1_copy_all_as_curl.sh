@@ -13,7 +13,7 @@
 #   CLUSTER_NAME: name of the cluster (POST /v3/cluster); default: demo-rke1
 #
 # Run: set -a; . ./.env; set +a; bash rke1_copy_all_as_curl.sh
-# Needs bash, curl 7.76 or newer (--fail-with-body) and jq.
+# Needs bash 5, curl 7.76 or newer (--fail-with-body) and jq.
 # Each request times out after 300 seconds; an HTTP error stops the script.
 set -euo pipefail
 

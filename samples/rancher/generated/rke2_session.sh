@@ -14,7 +14,7 @@
 #   WAIT_INTERVAL: seconds between tries while waiting; default: 5
 #
 # Run: set -a; . ./.env; set +a; bash rke2_session.sh
-# Needs bash, curl 7.76 or newer (--fail-with-body) and jq.
+# Needs bash 5, curl 7.76 or newer (--fail-with-body) and jq.
 # Each request times out after 300 seconds; an HTTP error stops the script.
 set -euo pipefail
 
@@ -37,6 +37,12 @@ if [[ ! $WAIT_INTERVAL =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "error: WAIT_INTERVAL must be a number of seconds" >&2
   exit 1
 fi
+# WAIT_TIMEOUT in microseconds: deadlines are kept with EPOCHREALTIME (bash 5), since
+# SECONDS ticks on whole wall-clock seconds and would end a short wait early.
+wait_fraction=
+[[ $WAIT_TIMEOUT == *.* ]] && wait_fraction=${WAIT_TIMEOUT#*.}
+wait_fraction=${wait_fraction}000000
+WAIT_TIMEOUT_US=$((10#${WAIT_TIMEOUT%.*} * 1000000 + 10#${wait_fraction:0:6}))
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -82,7 +88,7 @@ has_value() {
 # Sleeps WAIT_INTERVAL seconds before step $1 is sent again, or stops the script when the
 # deadline $3 has passed without a value at $2.
 keep_waiting() {
-  if ((SECONDS >= $3)); then
+  if ((${EPOCHREALTIME/[.,]/} >= $3)); then
     echo "error: $1: no $2 in the response after waiting $WAIT_TIMEOUT seconds" \
       "(set WAIT_TIMEOUT)" >&2
     exit 1
@@ -150,7 +156,7 @@ CLUSTER_ID=$field
 # Sets CLUSTER_RESOURCE_VERSION from metadata.resourceVersion: resourceVersion of the cluster
 # Sets CLUSTER_CLIENT_SECRET_NAME from status.clientSecretName: clientSecretName of the cluster
 # Sent again until the response has status.clusterName (every WAIT_INTERVAL seconds, at most WAIT_TIMEOUT seconds).
-deadline=$((SECONDS + 10#${WAIT_TIMEOUT%.*} + 1))
+deadline=$((${EPOCHREALTIME/[.,]/} + WAIT_TIMEOUT_US))
 while true; do
   status=$(curl -q -sS --fail-with-body --path-as-is --globoff --connect-timeout 30 --max-time 300 \
     -o "$scratch/body" -w '%{http_code}' \
