@@ -58,6 +58,15 @@ Examples:
 
 HTTP_CLIENT_ENV = "http-client.private.env.json"
 
+input_format_option = click.option(
+    "--from",
+    "input_format",
+    type=click.Choice(["auto", "curl", "har", "mitm", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it from the content.",
+)
+
 
 def filter_options(command: Callable[..., None]) -> Callable[..., None]:
     """The noise filter's overrides, shared by `convert` and `show`."""
@@ -162,14 +171,7 @@ def main() -> None:
 
 @main.command(help=CONVERT_HELP)
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option(
-    "--from",
-    "input_format",
-    type=click.Choice(["auto", "curl", "har", "mitm", "jsonl"]),
-    default="auto",
-    show_default=True,
-    help="Input format; auto detects it from the content.",
-)
+@input_format_option
 @click.option(
     "--to",
     "target",
@@ -357,14 +359,7 @@ Examples:
 
 @main.command(help=SHOW_HELP)
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option(
-    "--from",
-    "input_format",
-    type=click.Choice(["auto", "curl", "har", "mitm", "jsonl"]),
-    default="auto",
-    show_default=True,
-    help="Input format; auto detects it from the content.",
-)
+@input_format_option
 @click.option("--secrets", is_flag=True, help="List the secrets found (names, not values).")
 @filter_options
 @reports_errors

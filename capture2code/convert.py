@@ -14,7 +14,7 @@ from capture2code import __version__
 from capture2code.emit import Emitted, get_emitter
 from capture2code.errors import InputError
 from capture2code.plan import Mode, Plan, build_plan
-from capture2code.record import Record
+from capture2code.record import Record, request_target
 from capture2code.sources import Source, read_input
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def show(
     Both tables show redacted requests only; `width` (a terminal's) shortens long paths."""
     from capture2code.provision import ProvisionOptions, prepare
     from capture2code.redact import redact
-    from capture2code.show import Row, request_target, requests_table, secrets_table
+    from capture2code.show import Row, requests_table, secrets_table
 
     sources = [replace(source, keep_static=True) for source in _forgetting(sources, options)]
     records = load_records(sources, input_format).records

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from capture2code.plan import JsonPath, Param
-from capture2code.record import FormPart, Multipart, Record
-from capture2code.template import Text, Var, to_placeholders
+from capture2code.record import FormPart, Multipart, Record, request_target
+from capture2code.template import Text, Var
 
 MIN_NAME = 3
 STOP_NAMES: frozenset[str] = frozenset(
@@ -85,17 +85,8 @@ def readable(word: str) -> str:
     return constant_case(word).lower().replace("_", " ")
 
 
-def _target(record: Record) -> str:
-    """Path and query, from the URL's first literal piece."""
-    first = to_placeholders(record.request.url.as_str())
-    if "://" not in first:
-        return ""
-    rest = first.split("://", 1)[1]
-    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
-
-
 def _path(record: Record) -> str:
-    return _target(record).split("?", 1)[0]
+    return request_target(record).split("?", 1)[0]
 
 
 def _json(data: bytes | None) -> Any:
@@ -123,7 +114,7 @@ def _candidates(records: list[Record]) -> Iterator[tuple[int, str, str, str]]:
     """(record index, value, parameter base name, description) of each typed name."""
     for index, record in enumerate(records):
         request = record.request
-        if request.method not in CREATE_METHODS or ACTION.search(_target(record)):
+        if request.method not in CREATE_METHODS or ACTION.search(request_target(record)):
             continue
         body = request.body
         if not isinstance(body, Text):

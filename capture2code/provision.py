@@ -33,9 +33,9 @@ from capture2code.plan import (
     SavedSecret,
     Wait,
 )
-from capture2code.record import Record, record_vars
+from capture2code.record import Record, record_vars, request_target
 from capture2code.session import provision_auth
-from capture2code.template import Text, to_placeholders
+from capture2code.template import Text
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,6 @@ RETURNED_SECRETS: tuple[ReturnedSecret, ...] = (
 ACTION = re.compile(r"[?&]action=")
 
 
-def _target(record: Record) -> str:
-    first = to_placeholders(record.request.url.as_str())
-    if "://" not in first:
-        return ""
-    rest = first.split("://", 1)[1]
-    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
-
-
 def _response_json(record: Record) -> Any:
     response = record.response
     if response is None or not response.body:
@@ -143,7 +135,7 @@ def _has(value: Any, path: JsonPath) -> bool:
 
 
 def _saves(record: Record) -> list[SavedSecret]:
-    target = _target(record)
+    target = request_target(record)
     found = []
     for rule in RETURNED_SECRETS:
         if record.request.method != rule.method or not rule.target.search(target):
@@ -272,7 +264,11 @@ def _describe_creations(
 
     for index, (record, extra) in enumerate(zip(records, extras, strict=True)):
         request = record.request
-        if request.method != "POST" or ACTION.search(_target(record)) or not _succeeded(record):
+        if (
+            request.method != "POST"
+            or ACTION.search(request_target(record))
+            or not _succeeded(record)
+        ):
             continue
         response = _response_json(record)
         if record.response is not None and not (isinstance(response, dict) and "id" in response):

@@ -115,6 +115,19 @@ class Record:
         return Record(request, self.response, self.id, self.source, self.time, notes)
 
 
+def request_target(record: Record) -> str:
+    """The path and query of a record's URL, {{NAME}} placeholders for Vars (the whole URL
+    when it does not start with a literal scheme and authority)."""
+    url = to_placeholders(record.request.url.as_str())
+    scheme_end = url.find("://")
+    if scheme_end < 0 or "/" in url[:scheme_end]:
+        return url  # already a target, or an origin turned into a variable
+    authority = scheme_end + 3
+    ends = [at for at in (url.find(mark, authority) for mark in "/?#") if at >= 0]
+    rest = url[min(ends) :] if ends else ""
+    return rest if rest.startswith("/") else "/" + rest
+
+
 # --- JSON Lines -------------------------------------------------------------------------
 
 

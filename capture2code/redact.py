@@ -46,8 +46,10 @@ import base64
 import binascii
 import json
 import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -90,18 +92,18 @@ class Shape:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` gives."""
-        candidates: set[int] = set()
-        for start in self.starts:
-            at = text.find(start)
-            while at >= 0:
-                candidates.add(at)
-                at = text.find(start, at + 1)
-        end = 0
-        for at in sorted(candidates):
-            match = self.pattern.match(text, at) if at >= end else None
-            if match is not None:
-                end = match.end()
+        at = 0
+        while (start := self.opening.search(text, at)) is not None:
+            match = self.pattern.match(text, start.start())
+            if match is None:
+                at = start.start() + 1
+            else:
+                at = match.end()
                 yield match
+
+    @cached_property
+    def opening(self) -> re.Pattern[str]:
+        return re.compile("|".join(re.escape(start) for start in self.starts))
 
 
 def _shape(
@@ -313,6 +315,7 @@ REFERENCE_WORDS: frozenset[str] = frozenset(
 
 # `<provider>credentialConfig` objects (Rancher cloud credentials): every string member
 # is a secret except these settings.
+CREDENTIAL_CONFIG = "credentialconfig"
 CREDENTIAL_SETTINGS: frozenset[str] = frozenset(
     {"region", "defaultregion", "username", "user", "clientid", "subscriptionid", "tenantid"}
     | {"environment", "vcenter", "vcenterport", "endpoint", "url", "projectid", "zone"}
@@ -334,10 +337,13 @@ NAME_ALIASES: dict[str, str] = {
     "AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_KEY": "AWS_SECRET_ACCESS_KEY",
 }
-# Objects of these `type`s (besides `kind: Secret`) are Kubernetes Secrets: every string of
-# their `data` and `stringData` is a secret.
+# Objects of this `kind` or these `type`s are Kubernetes Secrets: every string of their
+# `data` and `stringData` is a secret.
+SECRET_KIND = "Secret"
 SECRET_TYPES: frozenset[str] = frozenset({"secret", "namespacedsecret"})
 KUBECONFIG = Kind("KUBECONFIG", "kubeconfig")
+# A text holding this (and `clusters:`) is a kubeconfig.
+KUBECONFIG_MARK = "kind: Config"
 # Secret fields of a kubeconfig's YAML, for one that travels as text.
 KUBECONFIG_FIELD = re.compile(
     r"^[ \t-]*(token|client-key-data|password|client-secret|id-token|refresh-token)"
@@ -347,7 +353,7 @@ KUBECONFIG_FIELD = re.compile(
 
 
 def _looks_like_kubeconfig(text: str) -> bool:
-    return "kind: Config" in text and "clusters:" in text
+    return KUBECONFIG_MARK in text and "clusters:" in text
 
 
 # --- the catalogue: APIs whose generic names get a prefix --------------------------------
@@ -385,6 +391,90 @@ FORMS: dict[str, tuple[str, str]] = {
     "base64": ("_BASE64", "base64-encoded"),
 }
 
+# --- texts the catalogue cannot find anything in ----------------------------------------
+
+# Every name the rules above take for a secret's (a field, a parameter, an object that
+# makes its members secrets, a kubeconfig) holds one of these words once its letters and
+# digits are lowered and joined: `Client-Secret`, `pass_word`, `private\u00b7key`.
+_WORDS_OF_NAMES: tuple[str, ...] = (
+    *SECRET_FIELDS,
+    *SECRET_FIELD_PREFIXES,
+    *SECRET_LAST_WORDS,
+    *SECRET_PARAMS,
+    CREDENTIAL_CONFIG,
+    SECRET_KIND,
+    *SECRET_TYPES,
+    KUBECONFIG_MARK,
+)
+# Characters whose lower case is an ASCII letter (parameter names are lowered): a text
+# holding one, also escaped, is read thoroughly.
+_LOWER_TO_ASCII = "\u0130\u212a"
+
+
+def _either_case(text: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+# Escapes that may stand for a letter, a digit, a backslash or a character of a URL's
+# userinfo: JSON escapes of printable ASCII except Go's `\u0026`, `\u003c`, `\u003e` (`&<>`
+# are no part of a name), URL escapes of letters and digits, and both of _LOWER_TO_ASCII.
+# Two patterns that each open with a literal are searched far faster than one.
+_HIDING: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"\\u(?:00(?!26|3[cCeE])[2-7][0-9a-fA-F]|"
+        + "|".join(_either_case(f"{ord(c):04x}") for c in _LOWER_TO_ASCII)
+        + ")"
+    ),
+    re.compile(
+        "%(?:3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|"
+        + "|".join(_either_case(quote(c)[1:]) for c in _LOWER_TO_ASCII)
+        + ")"
+    ),
+)
+# A backslash before an escape: the letter after it is text here and an escape once the
+# string is decoded as JSON in turn, so it is not known which it is.
+_ESCAPED_ESCAPE = re.compile(rb"\\\\[A-Za-z]")
+_JSON_ESCAPE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|[A-Za-z])")
+_URL_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
+_URL_USERINFO = re.compile(r"https?:(?:\\*/){2}[^/?#@]*@")
+_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
+_NOT_ALNUM = bytes(set(range(256)) - set((string.ascii_letters + string.digits).encode()))
+
+
+def _squeezed(data: bytes) -> bytes:
+    """Lower-case letters and digits only: a name's words joined."""
+    return data.translate(_LOWER, _NOT_ALNUM)
+
+
+def _stems(words: Iterable[str]) -> tuple[bytes, ...]:
+    """The squeezed words that hold none of the others: a text holding any of the words
+    holds one of these."""
+    squeezed = {_squeezed(word.encode()) for word in words}
+    return tuple(sorted(w for w in squeezed if not any(o != w and o in w for o in squeezed)))
+
+
+_STEMS = _stems(_WORDS_OF_NAMES)
+
+
+def _quiet(text: str) -> bool:
+    """Whether the catalogue can find nothing in `text` read as a body (JSON at any depth,
+    a form, a kubeconfig; shapes aside): no word of a secret's name, however spelled, no
+    URL with userinfo, and no escape that could hide one. Far cheaper than reading it."""
+    if any(c in text for c in _LOWER_TO_ASCII) or any(p.search(text) for p in _HIDING):
+        return False
+    if _URL_USERINFO.search(text):
+        return False
+    data = text.encode("utf-8", "surrogateescape")
+    if _ESCAPED_ESCAPE.search(data):
+        return False
+    # A JSON escape between two letters (`pass\nword`) stands for no letter.
+    data = _JSON_ESCAPE.sub(b" ", data)
+    # `%2D` is an escape in a parameter name and text elsewhere: both readings are tried.
+    readings = [data, _URL_ESCAPE.sub(b" ", data)] if b"%" in data else [data]
+    squeezed = [_squeezed(reading) for reading in readings]
+    return not any(stem in reading for reading in squeezed for stem in _STEMS)
+
+
 # --- names ------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
@@ -392,8 +482,9 @@ _TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "nil"})
 _PLACEHOLDER = re.compile(r"\{\{[A-Za-z_][A-Za-z0-9_]*\}\}")
 
 
-def _words(name: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(name)]
+@lru_cache(maxsize=4096)  # a document repeats its few keys thousands of times
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(word.lower() for word in _WORD.findall(name))
 
 
 def _snake(name: str) -> str:
@@ -410,6 +501,7 @@ def _plausible(value: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def secret_field(name: str) -> bool:
     """Whether a JSON, form or multipart field of this name holds a secret."""
     words = _words(name)
@@ -463,17 +555,16 @@ class _Object(list[tuple[str, Any]]):
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?', re.DOTALL)
 
 
-def _parse_json(text: str) -> tuple[Any, Iterator[str]] | None:
-    """The document (objects as pairs) and the raw text of its string values in document
-    order, or None if `text` is not a JSON object or array."""
-    if text.lstrip()[:1] not in ("{", "["):
-        return None
+def _json_like(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def _parse_json(text: str) -> Any:
+    """The document (objects as pairs), or None if `text` is not a JSON object or array."""
     try:
-        document = json.loads(text, object_pairs_hook=_Object)
+        return json.loads(text, object_pairs_hook=_Object)
     except (ValueError, RecursionError):
         return None
-    raws = (m.group(1) for m in _JSON_STRING.finditer(text) if m.group(2) is None)
-    return document, raws
 
 
 def _json_escaped(value: str) -> list[str]:
@@ -540,6 +631,7 @@ def _bytes_text(data: bytes) -> str:
 
 
 _LINK = re.compile(r"https?://[^@\s]*")
+_TYPE_NAME = re.compile(r"[a-z][A-Za-z0-9]*")
 _USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9._+-]*) +(\S[\s\S]*)")
 _FORM = re.compile(r"[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*")
@@ -548,9 +640,10 @@ _FORM = re.compile(r"[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*")
 class _Scan:
     """Finds the secrets of one record and registers them with the Redactor."""
 
-    def __init__(self, redactor: Redactor, api: Api | None) -> None:
+    def __init__(self, redactor: Redactor, api: Api | None, thorough: bool = False) -> None:
         self.redactor = redactor
         self.api = api
+        self.thorough = thorough  # read every JSON text, quiet or not (to test _quiet)
         self.findings: list[_Finding] = []
         self.fields: list[_Field] = []
 
@@ -756,12 +849,17 @@ class _Scan:
             self.found(location, phrase, match.group(3), kind, None, depth)
 
     def json(self, text: str, where: str, of: str, depth: int = 0) -> bool:
-        """Walks `text` if it is a JSON object or array."""
-        parsed = _parse_json(text)
-        if parsed is None:
+        """Walks `text` if it is a JSON object or array. True also for a text that starts
+        like one and holds nothing to find, parsed or not: read another way, it holds
+        nothing either."""
+        if not _json_like(text):
             return False
-        document, raws = parsed
-        self.walk(document, _Walk(raws, f"{where}:json:", of), "", _Context(depth=depth))
+        if not self.thorough and _quiet(text):
+            return True
+        document = _parse_json(text)
+        if document is None:
+            return False
+        self.walk(document, _Walk(text, f"{where}:json:", of), "", _Context(depth=depth))
         return True
 
     def walk(self, value: Any, walk: _Walk, path: str, context: _Context, key: str = "") -> None:
@@ -777,10 +875,10 @@ class _Scan:
     def object(self, pairs: _Object, walk: _Walk, path: str, context: _Context) -> None:
         strings = {key: value for key, value in pairs if isinstance(value, str)}
         is_secret = (
-            strings.get("kind") == "Secret" or strings.get("type", "").lower() in SECRET_TYPES
+            strings.get("kind") == SECRET_KIND or strings.get("type", "").lower() in SECRET_TYPES
         )
         label = strings.get("type") or strings.get("baseType") or ""
-        own_type = label if re.fullmatch(r"[a-z][A-Za-z0-9]*", label) else None
+        own_type = label if _TYPE_NAME.fullmatch(label) else None
         for key, value in pairs:
             child = f"{path}.{key}" if path else key
             if isinstance(value, str):
@@ -788,8 +886,8 @@ class _Scan:
                 continue
             inner = context
             lower = key.lower()
-            if isinstance(value, _Object) and lower.endswith("credentialconfig"):
-                prefix = _provider(key[: -len("credentialconfig")])
+            if isinstance(value, _Object) and lower.endswith(CREDENTIAL_CONFIG):
+                prefix = _provider(key[: -len(CREDENTIAL_CONFIG)])
                 inner = _Context(prefix, "credential", context.depth)
             elif isinstance(value, _Object) and lower.endswith("config") and len(lower) > 6:
                 inner = _Context(
@@ -803,18 +901,19 @@ class _Scan:
     def string(
         self, key: str, value: str, walk: _Walk, path: str, context: _Context, own_type: str | None
     ) -> None:
-        raw = next(walk.raws)
+        index = walk.strings
+        walk.strings += 1
+        # A kubeconfig is a kind of its own: _field_kind tells it.
         kind = _field_kind(key, value, context, own_type)
-        where = f"{walk.where}{path}"
-        phrase = f"captured as JSON field {path or '(the document)'}{walk.of}"
         if kind is not None:
-            self.found(where, phrase, raw, kind, value, context.depth)
-        elif self.json(value, where, walk.of, context.depth + 1):
+            phrase = f"captured as JSON field {path or '(the document)'}{walk.of}"
+            raw = walk.raw(index)
+            self.found(f"{walk.where}{path}", phrase, raw, kind, value, context.depth)
+        elif self.json(value, f"{walk.where}{path}", walk.of, context.depth + 1):
             pass  # JSON in a JSON string: walked as a document of its own
-        elif re.match(r"https?://", value):
-            self.url(value, where, f" in JSON field {path}{walk.of}", context.depth + 1)
-        elif _looks_like_kubeconfig(value):
-            self.kubeconfig(value, where, phrase, context.depth + 1)
+        elif value.startswith(("http://", "https://")):
+            phrase = f" in JSON field {path}{walk.of}"
+            self.url(value, f"{walk.where}{path}", phrase, context.depth + 1)
 
     # --- everything else
 
@@ -827,11 +926,20 @@ class _Scan:
 
 @dataclass
 class _Walk:
-    """One JSON document being walked: the raw text of its string values, in order."""
+    """One JSON document being walked."""
 
-    raws: Iterator[str]
+    text: str
     where: str
     of: str
+    strings: int = 0  # string values met so far
+    raws: list[str] | None = None
+
+    def raw(self, index: int) -> str:
+        """The raw text of the document's `index`th string value (keys aside)."""
+        if self.raws is None:
+            matches = _JSON_STRING.finditer(self.text)
+            self.raws = [m.group(1) for m in matches if m.group(2) is None]
+        return self.raws[index]
 
 
 def _field_kind(key: str, value: str, context: _Context, own_type: str | None) -> Kind | None:
@@ -839,8 +947,7 @@ def _field_kind(key: str, value: str, context: _Context, own_type: str | None) -
     words = _words(key)
     if context.everything == "secret data":
         return Kind(_joined(context.prefix, _snake(key)), "Kubernetes Secret data")
-    setting = key.lower() in CREDENTIAL_SETTINGS or (bool(words) and words[-1] in REFERENCE_WORDS)
-    if context.everything == "credential" and not setting:
+    if context.everything == "credential" and not _setting(key, words):
         return Kind(_joined(context.prefix, _snake(key)), f"cloud credential {' '.join(words)}")
     # A link (`"links": {"tokens": "https://…"}`) names a resource, it is not one: its
     # userinfo and query are looked at as a URL's.
@@ -856,6 +963,11 @@ def _field_kind(key: str, value: str, context: _Context, own_type: str | None) -
     if _looks_like_kubeconfig(value):
         return KUBECONFIG
     return None
+
+
+def _setting(key: str, words: tuple[str, ...]) -> bool:
+    """Whether a member of a credential config is a setting rather than a credential."""
+    return key.lower() in CREDENTIAL_SETTINGS or (bool(words) and words[-1] in REFERENCE_WORDS)
 
 
 def _secret_name(pairs: _Object) -> str | None:

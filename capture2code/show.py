@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from capture2code.plan import EnvVar
 from capture2code.record import Record
 from capture2code.redact import MIN_SECRET
-from capture2code.template import to_placeholders
 
 GAP = "  "
 ELLIPSIS = "…"
@@ -32,19 +31,6 @@ class Row:
     status: int | None
     kept: bool
     reason: str
-
-
-def request_target(record: Record) -> str:
-    """The path and query of a record's URL ({{NAME}} placeholders for Vars): what the
-    PATH column shows."""
-    url = to_placeholders(record.request.url.as_str())
-    scheme_end = url.find("://")
-    if scheme_end < 0 or "/" in url[:scheme_end]:
-        return url  # already a target, or an origin turned into a variable
-    authority = scheme_end + 3
-    ends = [at for at in (url.find(mark, authority) for mark in "/?#") if at >= 0]
-    rest = url[min(ends) :] if ends else ""
-    return rest if rest.startswith("/") else "/" + rest
 
 
 def _printable(text: str) -> str:

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from capture2code.filters import FilterOptions, classify
 from capture2code.plan import EnvVar
-from capture2code.record import Record, Request
+from capture2code.record import Record, Request, request_target
 from capture2code.redact import redact
-from capture2code.show import Row, request_target, requests_table, secrets_table
+from capture2code.show import Row, requests_table, secrets_table
 from capture2code.sources.curl import read_curl
 from capture2code.sources.har import read_har_file
 from capture2code.template import Text, Var
