@@ -118,6 +118,9 @@ _PLACEHOLDER = re.compile(r"\{\{\{\{|\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}")
 
 
 def to_placeholders(text: Text) -> str:
+    pieces = text.pieces
+    if len(pieces) == 1 and type(pieces[0]) is str and "{{" not in pieces[0]:
+        return pieces[0]  # the common case, kept cheap: stages call this for every header
     return "".join(
         "{{" + p.name + "}}" if isinstance(p, Var) else _as_str(p).replace("{{", "{{{{")
         for p in text.pieces

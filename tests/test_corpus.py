@@ -80,7 +80,8 @@ def test_corpus_case(
     reference = _reference(case, corpus_recorder, home)
     assert reference, "real curl sent nothing"
     text = _command_text(case, corpus_recorder)
-    conversion = convert([Source(case.name, text, BASH_DIR)], target=target)
+    # Faithful: the real curl is the reference for what each command sends.
+    conversion = convert([Source(case.name, text, BASH_DIR)], target=target, mode="faithful")
     env = dict(USER_ENV)
     for var in conversion.plan.env:
         if var.value is not None:
