@@ -19,6 +19,13 @@ How it works, in two steps per record:
    Values shorter than MIN_SECRET, masks (`********`) and flags are not secrets. Each
    known value is searched for by itself, or, once there are hundreds, all in one pass.
 
+A capture of a console session holds megabytes of response bodies, so finding is made
+cheap where it finds nothing, without changing what it finds: a shape is looked for only
+where one of its literal starts occurs (a pattern that opens with a lookbehind is tried at
+every position otherwise), and a JSON text is parsed and walked only if it holds one of the
+catalogue's words, however spelled (`_quiet`; most API responses hold none). Both come
+from the tables; tests compare them with the thorough reading.
+
 Decisions:
 - A variable holds exactly the text it replaces, so a script with the env file sends
   byte for byte what was captured. A value JSON-escaped or URL-encoded in the capture is
@@ -92,18 +99,32 @@ class Shape:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` gives."""
-        at = 0
-        while (start := self.opening.search(text, at)) is not None:
-            match = self.pattern.match(text, start.start())
-            if match is None:
-                at = start.start() + 1
-            else:
-                at = match.end()
+        end = 0
+        for at in sorted({at for opening in self.openings for at in _found(opening, text)}):
+            match = self.pattern.match(text, at) if at >= end else None
+            if match is not None:
+                end = match.end()
                 yield match
 
     @cached_property
-    def opening(self) -> re.Pattern[str]:
-        return re.compile("|".join(re.escape(start) for start in self.starts))
+    def openings(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(pattern) for pattern in _alternatives(self.starts))
+
+
+def _alternatives(words: Iterable[str]) -> list[str]:
+    """Patterns that find `words`, one for each first character: a pattern that opens with
+    a literal is searched for far faster than one that opens with a choice (`[sr]k_…`)."""
+    words = list(words)
+    firsts = dict.fromkeys(word[0] for word in words)
+    return ["|".join(re.escape(word) for word in words if word[0] == first) for first in firsts]
+
+
+def _found(pattern: re.Pattern[str], text: str) -> Iterator[int]:
+    """Where `pattern` occurs in `text`, overlaps too."""
+    at = 0
+    while (found := pattern.search(text, at)) is not None:
+        yield found.start()
+        at = found.start() + 1
 
 
 def _shape(
@@ -393,14 +414,14 @@ FORMS: dict[str, tuple[str, str]] = {
 
 # --- texts the catalogue cannot find anything in ----------------------------------------
 
-# Every name the rules above take for a secret's (a field, a parameter, an object that
-# makes its members secrets, a kubeconfig) holds one of these words once its letters and
-# digits are lowered and joined: `Client-Secret`, `pass_word`, `private\u00b7key`.
-_WORDS_OF_NAMES: tuple[str, ...] = (
+# Every name the rules above take for a secret's (a field, an object that makes its
+# members secrets, a kubeconfig) holds one of these words once its letters and digits are
+# lowered and joined: `Client-Secret`, `pass_word`, `private\u00b7key`. A parameter's name
+# (a form's, a query's in a URL) may also be one of SECRET_PARAMS.
+_FIELD_WORDS: tuple[str, ...] = (
     *SECRET_FIELDS,
     *SECRET_FIELD_PREFIXES,
     *SECRET_LAST_WORDS,
-    *SECRET_PARAMS,
     CREDENTIAL_CONFIG,
     SECRET_KIND,
     *SECRET_TYPES,
@@ -446,14 +467,16 @@ def _squeezed(data: bytes) -> bytes:
     return data.translate(_LOWER, _NOT_ALNUM)
 
 
-def _stems(words: Iterable[str]) -> tuple[bytes, ...]:
-    """The squeezed words that hold none of the others: a text holding any of the words
-    holds one of these."""
-    squeezed = {_squeezed(word.encode()) for word in words}
-    return tuple(sorted(w for w in squeezed if not any(o != w and o in w for o in squeezed)))
+def _stems(words: Iterable[str]) -> tuple[re.Pattern[bytes], ...]:
+    """Patterns for the squeezed words that hold none of the others: a text holding any of
+    the words holds one of these."""
+    squeezed = {_squeezed(word.encode()).decode() for word in words}
+    stems = sorted(w for w in squeezed if not any(o != w and o in w for o in squeezed))
+    return tuple(re.compile(pattern.encode()) for pattern in _alternatives(stems))
 
 
-_STEMS = _stems(_WORDS_OF_NAMES)
+_FIELD_STEMS = _stems(_FIELD_WORDS)
+_PARAM_STEMS = _stems([*_FIELD_WORDS, *SECRET_PARAMS])
 
 
 def _quiet(text: str) -> bool:
@@ -472,7 +495,9 @@ def _quiet(text: str) -> bool:
     # `%2D` is an escape in a parameter name and text elsewhere: both readings are tried.
     readings = [data, _URL_ESCAPE.sub(b" ", data)] if b"%" in data else [data]
     squeezed = [_squeezed(reading) for reading in readings]
-    return not any(stem in reading for reading in squeezed for stem in _STEMS)
+    # A parameter needs a `=` (an escaped one is hiding).
+    stems = _PARAM_STEMS if b"=" in data else _FIELD_STEMS
+    return not any(stem.search(reading) for reading in squeezed for stem in stems)
 
 
 # --- names ------------------------------------------------------------------------------
@@ -560,7 +585,7 @@ def _json_like(text: str) -> bool:
 
 
 def _parse_json(text: str) -> Any:
-    """The document (objects as pairs), or None if `text` is not a JSON object or array."""
+    """The document (objects as pairs), or None if `text` is not JSON."""
     try:
         return json.loads(text, object_pairs_hook=_Object)
     except (ValueError, RecursionError):
@@ -918,8 +943,12 @@ class _Scan:
     # --- everything else
 
     def shapes(self) -> None:
+        # Most records hold no shape's start in any of their texts (dozens of headers):
+        # all of them are searched at once first, `\0` keeping each start within one.
+        together = "\0".join(item.text for item in self.fields)
+        shapes = [shape for shape in SHAPES if any(o.search(together) for o in shape.openings)]
         for item in self.fields:
-            for shape in SHAPES:
+            for shape in shapes:
                 for match in shape.finditer(item.text):
                     self.found(item.where, f"found in {item.place}", match.group(0), shape.kind)
 
@@ -1305,7 +1334,10 @@ class _Replacer:
 
 
 def _replace_bytes(data: bytes, replacer: _Replacer, where: str = "response:body") -> bytes:
-    return replacer.placeholders(_bytes_text(data), where).encode("utf-8", "surrogateescape")
+    text = _bytes_text(data)
+    replaced = replacer.placeholders(text, where)
+    # Most bodies hold no secret: the same bytes, not a copy of megabytes.
+    return data if replaced == text else replaced.encode("utf-8", "surrogateescape")
 
 
 def _message_texts(options: dict[str, Any]) -> Iterator[str]:

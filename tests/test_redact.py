@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+import string
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from capture2code.plan import EnvVar
@@ -23,7 +24,23 @@ from capture2code.record import (
     record_from_dict,
     record_to_dict,
 )
-from capture2code.redact import Redactor, redact, secret_field
+from capture2code.redact import (
+    _LOWER_TO_ASCII,
+    CREDENTIAL_CONFIG,
+    KUBECONFIG_MARK,
+    SECRET_FIELD_PREFIXES,
+    SECRET_FIELDS,
+    SECRET_KIND,
+    SECRET_LAST_WORDS,
+    SECRET_PARAMS,
+    SECRET_TYPES,
+    SHAPES,
+    Redactor,
+    _quiet,
+    _Scan,
+    redact,
+    secret_field,
+)
 from capture2code.template import Text, Var, to_placeholders
 
 URL = "https://api.example.test/v1/things"
@@ -973,3 +990,226 @@ def test_malformed_input_never_raises(data: bytes, text: str, content_type: str)
     )
     out, env = one(record)
     assert_restores(record, out, env)
+
+
+# --- the fast paths find what the thorough ones find --------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_match_of_a_shape_begins_with_one_of_its_starts(data: st.DataObject) -> None:
+    """A shape is searched for only where one of its starts occurs: a shape whose starts
+    miss some of its matches fails here."""
+    for shape in SHAPES:
+        value = data.draw(st.from_regex(shape.pattern, fullmatch=True))
+        assert value.startswith(shape.starts)
+
+
+SHAPED = [
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "eyJhbGci.eyJzdWIi.",
+    "token-ab1:" + "q" * 16,
+    "kubeconfig-u-1%3A" + "Q" * 16,
+    "AKIAIOSFODNN7EXAMPLE",
+    "dop_v1_" + "a" * 20,
+    "ghp_" + "a" * 20,
+    "github_pat_" + "a" * 20,
+    "glpat-" + "a" * 20,
+    "xoxb-" + "1" * 10,
+    "AIza" + "a" * 35,
+    "sk_live_" + "a" * 16,
+]
+# Texts near the shapes: their starts and whole matches, overlapping, cut short, run
+# together, amid word characters.
+shape_texts = st.lists(
+    st.sampled_from([start for shape in SHAPES for start in shape.starts] + SHAPED)
+    | st.sampled_from(SHAPED).flatmap(lambda value: st.sampled_from([value[1:], value[:-1]]))
+    | st.text("aA0_- .:\nKQZ", min_size=1, max_size=24),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=shape_texts)
+def test_shape_search_finds_what_the_pattern_finds(text: str) -> None:
+    for shape in SHAPES:
+        expected = [match.span() for match in shape.pattern.finditer(text)]
+        assert [match.span() for match in shape.finditer(text)] == expected
+
+
+def _spelled(word: str, cuts: list[tuple[int, str]], upper: set[int], kelvin: bool) -> str:
+    """`word` with some letters upper-cased, `cut`s inserted at positions, perhaps its `k` a
+    Kelvin sign (which lowers to `k`)."""
+    letters = [c.upper() if i in upper else c for i, c in enumerate(word)]
+    for at, cut in sorted(cuts, reverse=True):
+        letters.insert(at % (len(word) + 1), cut)
+    spelled = "".join(letters)
+    return spelled.replace("k", "\u212a", 1) if kelvin else spelled
+
+
+# Ways a name's letters come apart in a capture: separators, escapes once serialised,
+# URL escapes, characters whose lower case is ASCII.
+CUTS = ["_", "-", ".", " ", "\n", "\t", "é", "\u212a", "\u0130", "%2D", "%70", "%", "\\", "/"]
+SECRET_WORDS = sorted(
+    {*SECRET_FIELDS, *SECRET_LAST_WORDS, *SECRET_PARAMS, "credentialConfig", "Secret", "type"}
+)
+NEUTRAL_WORDS = ["kind", "data", "stringData", "metadata", "name", "links", "url", "spec", "id"]
+names = st.builds(
+    _spelled,
+    st.sampled_from(SECRET_WORDS),
+    st.lists(st.tuples(st.integers(0, 20), st.sampled_from(CUTS)), min_size=1, max_size=2),
+    st.sets(st.integers(0, 20), max_size=3),
+    st.booleans(),
+)
+neutral = st.recursive(
+    st.text(max_size=8) | st.integers() | st.none(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(NEUTRAL_WORDS), inner, max_size=3),
+    max_leaves=6,
+)
+# One name of the catalogue's, spelled some way, where a reading would find it.
+PLACES = {
+    "field": lambda name: {name: "s3cr3tvalue"},
+    "query": lambda name: {"next": f"https://h.test/p?a=1&{name}=s3cr3tvalue"},
+    "userinfo": lambda name: {"next": "https://user:Pa55word@h.test/"},
+    "credentials": lambda name: {f"amazonec2{name}": {"x1": "s3cr3tvalue"}},
+    "kind": lambda name: {"kind": name, "data": {"x1": "s3cr3tvalue"}},
+}
+
+
+def _placed(place: Any, name: str, around: Any, depth: int) -> list[Any]:
+    """`place(name)` beside ordinary values, `depth` times JSON in a JSON string."""
+    inner = place(name)
+    for _ in range(depth):
+        inner = [around, json.dumps(inner)]
+    return [around, inner]
+
+
+placed = st.builds(
+    _placed, st.sampled_from(list(PLACES.values())), names, neutral, st.integers(0, 2)
+)
+# Documents with more of the catalogue's names in them, anywhere.
+documents = st.recursive(
+    neutral | placed,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(NEUTRAL_WORDS) | names, inner, max_size=3)
+    | inner.map(lambda value: json.dumps(value)),  # JSON in a JSON string
+    max_leaves=8,
+)
+
+
+def _serialised(document: Any, ascii_only: bool, escape: str, slashes: bool) -> str:
+    text = json.dumps(document, ensure_ascii=ascii_only)
+    # Characters JSON's own words, numbers, escapes and punctuation do not use may be
+    # escaped anywhere.
+    text = text.replace(escape, f"\\u{ord(escape):04x}") if escape else text
+    return text.replace("/", "\\/") if slashes else text
+
+
+# Mostly one name where a reading would find it, so that a prefilter that misses its
+# spelling finds nothing else to look at either.
+bodies = st.one_of(
+    st.builds(
+        _serialised,
+        placed | placed | st.lists(documents, min_size=1, max_size=3),
+        st.booleans(),
+        st.sampled_from(["", "p", "w", "k", "y", "o", "/", "@", "="]),
+        st.booleans(),
+    ),
+    st.lists(
+        st.tuples(names | st.sampled_from(NEUTRAL_WORDS), st.text(max_size=8)), max_size=3
+    ).map(lambda pairs: "&".join(f"{name}={value}" for name, value in pairs)),
+)
+
+
+def _read(text: str, content_type: str, thorough: bool) -> tuple[list[Any], dict[str, Any]]:
+    redactor = Redactor()
+    scan = _Scan(redactor, None, thorough)
+    scan.body(text, content_type, "body", "the request body", "")
+    return scan.findings, {value: vars(secret) for value, secret in redactor._secrets.items()}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=bodies,
+    content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", ""]),
+)
+def test_quiet_bodies_hold_nothing_a_thorough_reading_finds(text: str, content_type: str) -> None:
+    event(f"quiet: {_quiet(text)}")
+    assert _read(text, content_type, thorough=False) == _read(text, content_type, thorough=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Pass_Word": "hunter22"}',
+        '{"pass\\u0077ord": "hunter22"}',
+        '{"pass\\nword": "hunter22"}',
+        '{"s%ecret": "hunter22"}',
+        '{"\\\\token": "abcdefgh"}',
+        '{"a": "{\\"client-secret\\": \\"abcdefgh\\"}"}',
+        '{"u": "https://user:pw@h.test/"}',
+        '{"u": "https:\\/\\/user:pw@h.test\\/"}',
+        '{"u": "https://h.test/?%70assword=abcdefgh"}',
+        '{"u": "https://h.test/?\u212aey=abcdefgh"}',
+        '{"u": "https://h.test/?%E2%84%AAey=abcdefgh"}',
+        '{"u": "https://h.test/?\\u212aey=abcdefgh"}',
+        '{"amazonec2credentialConfig": {"accessKey": "abcdefgh"}}',
+        '{"kind": "Secret", "data": {"a": "abcdefgh"}}',
+        '["apiVersion: v1\\nkind: Config\\nclusters: []"]',
+        "x=1&pass%2Dword=abcdefgh",
+        "x=1&private.key=abcdefgh",
+    ],
+)
+def test_names_however_spelled_are_not_quiet(text: str) -> None:
+    assert not _quiet(text)
+
+
+@pytest.mark.parametrize(
+    "word",
+    sorted(
+        {*SECRET_FIELDS, *SECRET_FIELD_PREFIXES, *SECRET_LAST_WORDS}
+        | {*SECRET_TYPES, SECRET_KIND, CREDENTIAL_CONFIG, KUBECONFIG_MARK}
+    ),
+)
+def test_every_word_of_the_catalogue_is_looked_for(word: str) -> None:
+    assert not _quiet(json.dumps({word: "abcdefgh"}))
+    assert not _quiet(json.dumps({"note": f"-{word.upper()}-"}))
+
+
+@pytest.mark.parametrize("param", sorted(SECRET_PARAMS))
+def test_every_parameter_of_the_catalogue_is_looked_for(param: str) -> None:
+    assert not _quiet(json.dumps({"next": f"https://h.test/?{param}=abcdefgh"}))
+    assert not _quiet(f"{{{param.upper()}=abcdefgh")
+
+
+def test_an_ordinary_api_response_is_quiet() -> None:
+    """The fast path is taken: a Rancher list response holds no name of a secret's."""
+    resource = {
+        "id": "fleet-default/c-m-abc",
+        "type": "provisioning.cattle.io.cluster",
+        "links": {"self": "https://rancher.example.test/v1/provisioning.cattle.io.clusters/x"},
+        "metadata": {
+            "name": "c-m-abc",
+            "annotations": {"last-applied": json.dumps({"spec": {"replicas": 3}}) + "\n"},
+            "labels": {"app.kubernetes.io/managed-by": "rancher"},
+            "description": "Créé par l'équipe ✓ <b>&</b>",
+        },
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    for ascii_only in (False, True):
+        text = json.dumps({"type": "collection", "data": [resource] * 3}, ensure_ascii=ascii_only)
+        assert _quiet(text)
+        assert _quiet(text.replace("<", "\\u003c").replace("&", "\\u0026"))  # Go's escapes
+
+
+def test_characters_lowered_to_ascii_are_all_known() -> None:
+    """`İ` lowers to `i̇`, `K` (Kelvin) to `k`: parameter names are lowered."""
+    alnum = set(string.ascii_letters + string.digits)
+    found = {
+        chr(point)
+        for point in range(0x80, 0x110000)
+        if not 0xD800 <= point <= 0xDFFF and alnum & set(chr(point).lower())
+    }
+    assert found == set(_LOWER_TO_ASCII)
