@@ -72,13 +72,15 @@ def captured_values(sources: list[Source]) -> dict[str, str]:
     return values
 
 
-def _forgetting(sources: list[Source], options: ProvisionOptions | None) -> list[Source]:
-    """The sources, read keeping only the response bodies provisioning may use."""
-    from capture2code.filters import ResponseKeeper
+def _lightened(
+    sources: list[Source], options: ProvisionOptions | None, *, all_headers: bool = False
+) -> list[Source]:
+    """The sources, read keeping only what provisioning may use (filters.Lightener)."""
+    from capture2code.filters import Lightener
     from capture2code.provision import ProvisionOptions
 
-    keeper = ResponseKeeper((options or ProvisionOptions()).filter)
-    return [replace(source, keep_response=keeper) for source in sources]
+    lighten = Lightener((options or ProvisionOptions()).filter, all_headers=all_headers)
+    return [replace(source, lighten=lighten) for source in sources]
 
 
 def convert(
@@ -94,7 +96,7 @@ def convert(
     """`output_name`: the file name the result will be written to, if known. `mode`: None
     chooses by input; records (`--to jsonl`) are always written faithfully."""
     if target != "jsonl" and mode != "faithful":
-        sources = _forgetting(sources, options)
+        sources = _lightened(sources, options)
     loaded = load_records(sources, input_format)
     records, warnings = loaded.records, loaded.warnings
     # One pasted curl command is replayed as captured; anything longer is provisioning.
@@ -147,7 +149,8 @@ def show(
     from capture2code.redact import redact
     from capture2code.show import Row, requests_table, secrets_table
 
-    sources = [replace(source, keep_static=True) for source in _forgetting(sources, options)]
+    lightened = _lightened(sources, options, all_headers=True)
+    sources = [replace(source, keep_static=True) for source in lightened]
     records = load_records(sources, input_format).records
     redaction = redact(records)
     if secrets:

@@ -397,7 +397,7 @@ def _port(parts: SplitResult) -> int | None:
 
 
 def _text(text: Text) -> str:
-    return to_placeholders(text.as_str())
+    return to_placeholders(text)
 
 
 def _seen(record: Record) -> _Seen:
@@ -615,34 +615,51 @@ def _decide(request: _Seen, options: FilterOptions, context: _Context) -> Decisi
 SCHEMA_PATHS = re.compile(r"^/v[13]/schemas/?$")
 
 
-class ResponseKeeper:
-    """While a capture streams in: whether a record's response body can still matter.
+# The request headers the rules read: a record the filter drops needs no others.
+RULE_HEADERS: frozenset[str] = frozenset(
+    {
+        "access-control-request-method",
+        "sec-fetch-mode",
+        "sec-fetch-dest",
+        *BACKGROUND_HEADERS,
+        *RANCHER_HEADERS,
+    }
+)
+
+
+class Lightener:
+    """While a capture streams in: each record as later stages can use it.
 
     A read that the rules drop whatever the rest of the capture holds (a static asset, a
     websocket, a Rancher schema or count fetch, list polling) has an answer no later stage
-    reads, so a reader may forget it at once: that is what bounds the memory a large
-    capture needs. Only the host rule waits for the whole capture, so it is not used here;
-    the Rancher rules apply from the first request that shows Rancher. The first schema
-    fetch of each kind keeps its answer for chaining.
+    reads, and headers only the rules look at, so a reader may forget the rest at once:
+    that is what bounds the memory a large capture needs. Only the host rule waits for the
+    whole capture, so it is not used here; the Rancher rules apply from the first request
+    that shows Rancher. The first schema fetch of each kind keeps its answer for chaining.
+    `all_headers` keeps every request header (for `show --secrets`, which lists where each
+    secret was seen).
     """
 
-    def __init__(self, options: FilterOptions) -> None:
+    def __init__(self, options: FilterOptions, *, all_headers: bool = False) -> None:
         self.options = options
+        self.headers = None if all_headers else RULE_HEADERS
         self.rancher = False
         self.schemas: set[str] = set()
 
-    def __call__(self, record: Record) -> bool:
+    def __call__(self, record: Record) -> Record:
         if record.request.method not in READS:  # most of a large capture: decided cheaply
             self.rancher = self.rancher or any(
                 name.lower() in RANCHER_HEADERS for name, _ in record.request.headers
             )
-            return True
+            return record
         request = _seen(record)
         self.rancher = self.rancher or _is_rancher([request])
         if SCHEMA_PATHS.match(request.path) and request.path not in self.schemas:
             self.schemas.add(request.path)
-            return True
-        return _decide(request, self.options, _Context((), self.rancher)).verdict != "drop"
+            return record
+        if _decide(request, self.options, _Context((), self.rancher)).verdict != "drop":
+            return record
+        return record.slimmed(self.headers)
 
 
 def classify(records: Sequence[Record], options: FilterOptions) -> list[Decision]:

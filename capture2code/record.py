@@ -8,7 +8,7 @@ server ids by `Var`s; on disk a Var is the placeholder `{{NAME}}` (and a capture
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -102,12 +102,21 @@ class Record:
     time: str | None = None
     redacted: list[dict[str, str]] = field(default_factory=list)
 
-    def without_response_body(self) -> Record:
-        """A copy whose response keeps its status and headers only."""
-        if self.response is None or self.response.body is None:
-            return self
-        response = Response(self.response.status, self.response.headers, None, True)
-        return Record(self.request, response, self.id, self.source, self.time, self.redacted)
+    def slimmed(self, request_headers: Collection[str] | None) -> Record:
+        """A copy without its response body and, unless `request_headers` is None, with only
+        the request headers named there (lower case) and the response's content type."""
+        request, response = self.request, self.response
+        if request_headers is not None:
+            request = request.changed(
+                headers=[(k, v) for k, v in request.headers if k.lower() in request_headers]
+            )
+        if response is not None:
+            headers = response.headers
+            if request_headers is not None:
+                headers = [(k, v) for k, v in headers if k.lower() == "content-type"]
+            truncated = response.truncated or response.body is not None
+            response = Response(response.status, headers, None, truncated)
+        return Record(request, response, self.id, self.source, self.time, self.redacted)
 
     def changed(self, request: Request, redacted: list[dict[str, str]] | None = None) -> Record:
         """A copy with another request (and `redacted` notes)."""
@@ -118,7 +127,7 @@ class Record:
 def request_target(record: Record) -> str:
     """The path and query of a record's URL, {{NAME}} placeholders for Vars (the whole URL
     when it does not start with a literal scheme and authority)."""
-    url = to_placeholders(record.request.url.as_str())
+    url = to_placeholders(record.request.url)
     scheme_end = url.find("://")
     if scheme_end < 0 or "/" in url[:scheme_end]:
         return url  # already a target, or an origin turned into a variable
@@ -132,7 +141,7 @@ def request_target(record: Record) -> str:
 
 
 def _text_to_json(text: Text) -> str:
-    return to_placeholders(text.as_str())
+    return to_placeholders(text)
 
 
 def _body_to_json(body: Body) -> dict[str, Any]:
@@ -150,7 +159,7 @@ def _body_to_json(body: Body) -> dict[str, Any]:
                 item["type"] = part.type
             parts.append(item)
         return {"multipart": parts}
-    encoded = to_placeholders(body.as_str())
+    encoded = to_placeholders(body)
     try:
         encoded.encode("utf-8")
     except UnicodeEncodeError:

@@ -24,9 +24,9 @@ class Source:
     data: bytes | None = None
     # Keep page loads and static assets (which readers otherwise leave out): for `show`.
     keep_static: bool = False
-    # Which records' response bodies to keep (all when None): a large capture's readers
-    # forget the others as they stream, so memory follows what is kept.
-    keep_response: Callable[[Record], bool] | None = None
+    # Applied to each record as it is read: a large capture's readers hand over only what
+    # later stages can use (see filters.Lightener), so memory follows what is kept.
+    lighten: Callable[[Record], Record] | None = None
 
     def head(self, size: int = 4096) -> bytes:
         """The first bytes, for telling formats apart without reading a large file."""
@@ -66,10 +66,8 @@ class Parsed:
 
 
 def _kept(source: Source, records: Iterable[Record]) -> list[Record]:
-    keep = source.keep_response
-    if keep is None:
-        return list(records)
-    return [record if keep(record) else record.without_response_body() for record in records]
+    lighten = source.lighten
+    return list(records) if lighten is None else [lighten(record) for record in records]
 
 
 def _read_curl(source: Source) -> Parsed:
