@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
+from tests.fake_rancher import FakeRancher
+from tests.runners import http as http_runner
 from tests.test_cli import ERROR_LINE, run
 
 SAMPLES = Path(__file__).parent.parent / "samples" / "rancher"
@@ -67,6 +71,18 @@ def test_http_output_gets_a_private_env_json(tmp_path: Path) -> None:
     values = json.loads(private.read_text())["captured"]
     assert values["DIGITALOCEAN_ACCESS_TOKEN"].startswith("dop_v1_CANARY")
     assert "CANARY" not in out.read_text()
+    # httpyac takes the secrets from there: only the origin comes from the environment.
+    with FakeRancher(token=values["RANCHER_TOKEN"]) as rancher:
+        base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "NO_COLOR": "1"}
+        sent = subprocess.run(
+            [*http_runner.command(out), "--env", "captured"],
+            cwd=tmp_path,
+            env={**base, "BASE_URL": rancher.origin},
+            capture_output=True,
+            timeout=120,
+        )
+        assert sent.returncode == 0, sent.stderr.decode(errors="replace")[-2000:]
+        assert rancher.errors == [] and len(rancher.created("cluster")) == 1
 
 
 def test_a_bad_filter_pattern_is_a_usage_error(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from capture2code.emit import EmitError, Emitted
+from capture2code.emit.envfile import HTTP_CLIENT_ENVIRONMENT
 from capture2code.plan import DERIVATIONS, Param, Plan, Step
 from capture2code.record import FormPart, Multipart, Request, record_vars
 from capture2code.template import VAR_NAME, Piece, Text, Var
@@ -1064,6 +1065,8 @@ def _header(plan: Plan, collector: _Collector) -> list[str]:
         "  " + run + "".join(f" --var {_source(plan, name)}=..." for name in required),
         "or with the variables in the environment, e.g. from the env file:",
         f"  set -a; . ./.env; set +a; {run}",
+        "or from http-client.private.env.json beside this file (written by --env-file):",
+        f"  {run} --env {HTTP_CLIENT_ENVIRONMENT}",
     ]
     if collector.uses:
         lines.append("Variables (the environment wins, then --var, .env, http-client.env.json):")
