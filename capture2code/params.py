@@ -19,6 +19,7 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -137,8 +138,11 @@ def _candidates(records: list[Record]) -> Iterator[tuple[int, str, str, str]]:
                 )
 
 
-def _pattern(value: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+@functools.cache
+def _pattern(*values: str) -> re.Pattern[str]:
+    """Any of `values` (the first that matches at a position), standing alone."""
+    either = "|".join(re.escape(value) for value in values)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{either})(?![A-Za-z0-9])")
 
 
 def find_params(records: list[Record], *, taken: set[str]) -> Parameters:
@@ -167,8 +171,7 @@ def apply_params(records: list[Record], params: list[Param]) -> list[Record]:
     """Each parameter's captured value replaced by its Var in the literal parts of the
     requests: values already replaced by other Vars (an id the server made from a name)
     stay what they are."""
-    longest_first = sorted(params, key=lambda p: len(p.default), reverse=True)
-    return [_substitute(record, longest_first) for record in records]
+    return [_substitute(record, params) for record in records]
 
 
 def _unique(base: str, taken: set[str]) -> str:
@@ -179,23 +182,23 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def _replace_text(text: Text, params: list[Param]) -> Text:
-    params = sorted(params, key=lambda p: len(p.default), reverse=True)
-    pieces: list[str | bytes | Var] = list(text.pieces)
-    for param in params:
-        pattern = _pattern(param.default)
-        out: list[str | bytes | Var] = []
-        for piece in pieces:
-            if isinstance(piece, Var):
-                out.append(piece)
-                continue
-            as_str = piece.decode("utf-8", "surrogateescape") if isinstance(piece, bytes) else piece
-            position = 0
-            for match in pattern.finditer(as_str):
-                out.append(_like(piece, as_str[position : match.start()]))
-                out.append(Var(param.name, "param"))
-                position = match.end()
-            out.append(_like(piece, as_str[position:]))
-        pieces = out
+    if not params:
+        return text
+    longest_first = sorted(params, key=lambda p: len(p.default), reverse=True)
+    pattern = _pattern(*(param.default for param in longest_first))
+    names = {param.default: param.name for param in params}
+    pieces: list[str | bytes | Var] = []
+    for piece in text.pieces:
+        if isinstance(piece, Var):
+            pieces.append(piece)
+            continue
+        as_str = piece.decode("utf-8", "surrogateescape") if isinstance(piece, bytes) else piece
+        position = 0
+        for match in pattern.finditer(as_str):
+            pieces.append(_like(piece, as_str[position : match.start()]))
+            pieces.append(Var(names[match.group(0)], "param"))
+            position = match.end()
+        pieces.append(_like(piece, as_str[position:]))
     return Text.of(*pieces)
 
 
