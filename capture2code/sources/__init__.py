@@ -102,11 +102,13 @@ def _read_jsonl(source: Source) -> Parsed:
 def _read_har(source: Source) -> Parsed:
     from capture2code.sources.har import HarError, read_har, read_har_file
 
+    # The reader lightens each record itself, before it decodes a body that would be dropped.
+    keep, lighten = source.keep_static, source.lighten
     try:
         if source.path is not None:
-            records = _kept(source, read_har_file(source.path, keep_static=source.keep_static))
+            records = list(read_har_file(source.path, keep_static=keep, lighten=lighten))
         else:
-            records = _kept(source, read_har(source.read_bytes(), keep_static=source.keep_static))
+            records = list(read_har(source.read_bytes(), keep_static=keep, lighten=lighten))
     except HarError as error:
         raise InputError(str(error), error.line, error.col) from None
     return Parsed(records, [], len(records))

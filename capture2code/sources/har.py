@@ -16,14 +16,16 @@ so memory follows what is kept, not the file size. An entry is read one of two w
 
 Either way, method, URL, `_resourceType` and response type decide whether the entry is a
 static asset (`filters.is_static`) before any body is decoded; a dropped entry's long
-strings are never decoded. The grammar of everything outside long strings is checked;
-inside a long string the reader only looks for where it ends, and its escapes, control
-characters and UTF-8 are checked when a record needs the value. For a long string with
-escaped quotes (script text, JSON in JSON) the end is guessed: the last quote of its line.
-Every guess is checked before the entry counts: another string starting on that line
-would open with a quote that does not follow a backslash (`_Scanner.verified`); if a
-guess was wrong the entry is walked again without guessing. What this check lets through
-is only invalid JSON inside such a string: a quote after an even run of backslashes.
+strings are never decoded, nor the response body of a record the caller slims (its
+`lighten` sees each record before the body is read). The grammar of everything outside
+long strings is checked; inside a long string the reader only looks for where it ends,
+and its escapes, control characters and UTF-8 are checked when a record needs the value.
+For a long string with escaped quotes (script text, JSON in JSON) the end is guessed: the
+last quote of its line. Every guess is checked before the entry counts: another string
+starting on that line would open with a quote that does not follow a backslash
+(`_Scanner.verified`); if a guess was wrong the entry is walked again without guessing.
+What this check lets through is only invalid JSON inside such a string: a quote after an
+even run of backslashes.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import json
 import mmap
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.decoder import scanstring
@@ -74,6 +76,7 @@ class _Guess(Exception):
 
 
 Buffer = bytes | mmap.mmap
+Lighten = Callable[[Record], Record]
 
 QUOTE, BACKSLASH, COMMA, COLON, NEWLINE = b'"'[0], b"\\"[0], b","[0], b":"[0], b"\n"[0]
 LBRACE, RBRACE, LBRACKET, RBRACKET = b"{"[0], b"}"[0], b"["[0], b"]"[0]
@@ -121,6 +124,10 @@ _ARRAY_RUN = re.compile(
     rb"(?:" + _WS + _DEPTH_3 + _WS + rb",)*+(?:" + _WS + _DEPTH_3 + _WS + rb"(\]))?+"
 )
 
+# A quote that does not come right after a backslash. The search jumps from quote to quote
+# and looks one byte back (also before its start position, so steps join up): on JSON in
+# JSON twice as fast as counting `"` and `\"` in copied slices.
+_UNESCAPED_QUOTE = re.compile(rb'"(?<=[^\\]")')
 # One member's key (without escapes) and colon; what follows a member's value.
 _MEMBER_HEAD = re.compile(_WS + rb'"([^"\\\x00-\x1f]{0,256})"' + _WS + rb":" + _WS)
 _MEMBER_TAIL = re.compile(_WS + rb"[,}]")
@@ -263,18 +270,12 @@ class _Scanner:
 
     def _all_escaped(self, start: int, end: int) -> bool:
         """Whether every quote in buf[start:end] comes right after a backslash (start > 0);
-        counted in slices (an mmap has no count())."""
-        buf = self.buf
-        if isinstance(buf, bytes):
-            quotes = buf.count(b'"', start, end)
-            return not quotes or quotes == buf.count(b'\\"', start - 1, end)
+        searched in steps, each dropped when crossed."""
         for at in range(start, end, _CHUNK):
-            piece = buf[at - 1 : min(at + _CHUNK, end)]  # with the byte before: a backslash?
-            quotes = piece.count(b'"') - (piece[0] == QUOTE)
-            # No quote (base64, most text): one pass over the piece instead of two.
-            if quotes and quotes != piece.count(b'\\"'):
+            stop = min(at + _CHUNK, end)
+            if _UNESCAPED_QUOTE.search(self.buf, at, stop) is not None:
                 return False
-            self.drop(at, at + len(piece) - 1)
+            self.drop(at, stop)
         return True
 
     def decoded(self, start: int, end: int) -> None:
@@ -803,10 +804,9 @@ def _look(entry: dict[str, Any], at: int, fields: _Fields) -> _Look:
     return _Look(method, url, _string(fields.value(entry.get("_resourceType"))), _string(mime))
 
 
-def _response(
-    response: Any, at: int, static: bool, fields: _Fields
-) -> tuple[Response | None, str | None]:
-    """(response, error): no response for status 0 (the request failed or was blocked)."""
+def _response(response: Any, at: int, fields: _Fields) -> tuple[Response | None, str | None]:
+    """(response, error): no response for status 0 (the request failed or was blocked).
+    Its body is not read (`_with_body` does): `truncated` says whether there is one."""
     if not isinstance(response, dict):
         return None, None
     error = _string(fields.value(response.get("_error"))) or None
@@ -815,19 +815,27 @@ def _response(
         return None, error
     pairs = fields.pairs(response.get("headers"), "response.headers", at)
     headers = [(name, value) for name, value in pairs if not name.startswith(":")]
+    content = _content(response)
+    text = content.get("text")
+    had_body = isinstance(text, (str, _Long)) or (_number(content.get("size")) or 0) > 0
+    return Response(int(status), headers, None, had_body), error
+
+
+def _content(response: dict[str, Any]) -> dict[str, Any]:
     content = response.get("content")
-    content = content if isinstance(content, dict) else {}
-    if static:
-        # A static asset's body is never decoded: the record only says there was one.
-        text = content.get("text")
-        had_body = isinstance(text, (str, _Long)) or (_number(content.get("size")) or 0) > 0
-        return Response(int(status), headers, None, had_body), error
-    body, truncated = fields.body(content)
-    return Response(int(status), headers, body, truncated), error
+    return content if isinstance(content, dict) else {}
 
 
-def _record(entry: dict[str, Any], at: int, look: _Look, static: bool, fields: _Fields) -> Record:
-    """The record of an entry (id 0: the reader numbers them)."""
+def _with_body(record: Record, entry: dict[str, Any], fields: _Fields) -> Record:
+    """The record, its response body read from the entry."""
+    if record.response is not None:
+        body, truncated = fields.body(_content(entry["response"]))
+        record.response.body, record.response.truncated = body, truncated
+    return record
+
+
+def _record(entry: dict[str, Any], at: int, look: _Look, fields: _Fields) -> Record:
+    """The record of an entry (id 0: the reader numbers them), without its response body."""
     request = entry["request"]
     all_headers = fields.pairs(request.get("headers"), "request.headers", at)
     pseudo = {name: value for name, value in all_headers if name.startswith(":")}
@@ -855,7 +863,7 @@ def _record(entry: dict[str, Any], at: int, look: _Look, static: bool, fields: _
         options["websocket_messages"], cut = fields.messages(raw_messages)
         if cut:
             options["websocket_truncated"] = True
-    response, error = _response(entry.get("response"), at, static, fields)
+    response, error = _response(entry.get("response"), at, fields)
     if error:
         options["error"] = error
     if notes:
@@ -1040,26 +1048,55 @@ def _walked_messages(scan: _Scanner, span: _Span, cap: int) -> Any:
     return messages
 
 
-def _entry(scan: _Scanner, at: int, keep_static: bool, cap: int) -> Record | None:
-    """The record of the entry at `at` (None: a static asset left out); `scan.pos` is set
-    after the entry. Read from its lines if it is laid out that way, else walked; walked
-    again without guessing string ends if a guess was wrong or the walk failed after one
-    (the errors a file has are the exact walk's)."""
+@dataclass
+class _Read:
+    """An entry read, its string ends checked: the record without its response body."""
+
+    record: Record
+    entry: dict[str, Any]
+    static: bool
+
+
+def _entry(
+    scan: _Scanner, at: int, keep_static: bool, cap: int, lighten: Lighten | None
+) -> Record | None:
+    """The record of the entry at `at` (None: a static asset left out), passed through
+    `lighten`; `scan.pos` is set after the entry. Its response body is read only when
+    `lighten` keeps the record as it is, and never a static asset's."""
+    read, exact = _entry_read(scan, at, keep_static, cap)
+    if read is None:
+        return None
+    record = read.record if lighten is None else lighten(read.record)
+    if read.static or record is not read.record:
+        return record
     try:
-        return _read_entry(scan, at, keep_static, cap, None)
+        return _with_body(record, read.entry, _Fields(scan, cap))
+    except _Bad:
+        if not exact:
+            # The errors a file has are the exact walk's: it may find one before the body.
+            _read_entry(scan, at, keep_static, cap, True)
+        raise
+
+
+def _entry_read(scan: _Scanner, at: int, keep_static: bool, cap: int) -> tuple[_Read | None, bool]:
+    """(the entry read, whether exactly): from its lines if it is laid out that way, else
+    walked; walked again without guessing string ends if a guess was wrong or the walk
+    failed after one (the errors a file has are the exact walk's)."""
+    try:
+        return _read_entry(scan, at, keep_static, cap, None), False
     except (_Bad, _Guess):
         pass
     try:
-        return _read_entry(scan, at, keep_static, cap, False)
+        return _read_entry(scan, at, keep_static, cap, False), False
     except (_Bad, _Guess):
         if not scan.guessed:
             raise
-    return _read_entry(scan, at, keep_static, cap, True)
+    return _read_entry(scan, at, keep_static, cap, True), True
 
 
 def _read_entry(
     scan: _Scanner, at: int, keep_static: bool, cap: int, exact: bool | None
-) -> Record | None:
+) -> _Read | None:
     """One way of reading an entry: from its lines (exact None), walked with or without
     guessing string ends. Raises _Guess when a guess was wrong."""
     scan.unverified, scan.guessed, scan.exact = [], False, bool(exact)
@@ -1074,13 +1111,15 @@ def _read_entry(
         fields = _Fields(scan, cap)
         look = _look(entry, at, fields)
         static = is_static(look.method, look.url, look.resource_type, look.mime)
-        record = None if static and not keep_static else _record(entry, at, look, static, fields)
+        read = None
+        if keep_static or not static:
+            read = _Read(_record(entry, at, look, fields), entry, static)
         if not scan.verified():
             raise _Guess
     finally:
         scan.exact = False
     scan.pos = end
-    return record
+    return read
 
 
 def _entry_starts(scan: _Scanner, start: int) -> Iterator[int]:
@@ -1147,12 +1186,19 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_har(
-    data: Buffer, *, keep_static: bool = False, body_cap: int = 1_000_000
+    data: Buffer,
+    *,
+    keep_static: bool = False,
+    body_cap: int = 1_000_000,
+    lighten: Lighten | None = None,
 ) -> Iterator[Record]:
     """Records of a HAR's entries in file order (ids 1, 2, … in that order). Static assets
     (`filters.is_static`) are left out unless `keep_static`; their bodies are never kept.
-    Response bodies are cut at `body_cap` bytes (`truncated`). Raises HarError for a file
-    cut short, invalid JSON, or JSON that is not a HAR."""
+    Response bodies are cut at `body_cap` bytes (`truncated`). `lighten` (Source.lighten)
+    is given each record before its response body is read, with `truncated` saying
+    whether it has one: a record it returns as it is gets the body; any other record it
+    returns is handed over instead, and the body is never decoded. Raises HarError for a
+    file cut short, invalid JSON, or JSON that is not a HAR."""
     if data[:2] in _UTF16_BOMS:
         raise HarError("the HAR is UTF-16 encoded; save it as UTF-8", 1, 1)
     start = 3 if data[:3] == codecs.BOM_UTF8 else 0
@@ -1160,7 +1206,7 @@ def read_har(
     number = 0
     try:
         for at in _entry_starts(scan, start):
-            record = _entry(scan, at, keep_static, body_cap)
+            record = _entry(scan, at, keep_static, body_cap, lighten)
             if record is not None:
                 number += 1
                 record.id = number

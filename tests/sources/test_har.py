@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import mmap
 import os
 import re
 import signal
@@ -27,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capture2code.filters import is_static
+from capture2code.filters import FilterOptions, Lightener, is_static
 from capture2code.record import Record, record_to_dict
 from capture2code.sources import har
 from capture2code.sources.har import HarError, read_har, read_har_file
@@ -562,6 +563,145 @@ def test_records_match_json_loads(items: list[dict[str, Any]], style: str, cap: 
     found = list(read_har(data, body_cap=cap))
     assert [seen(record) for record in found] == want
     assert [record.id for record in found] == list(range(1, len(want) + 1))
+
+
+# --- records lightened as they are read -------------------------------------------------
+
+
+class Slimming:
+    """A `lighten` that slims the records whose turn comes in `verdicts` (cycled), keeping
+    only `headers`, and keeps the others as they are; `seen` holds the (body, truncated)
+    of each response it was given, as it was given."""
+
+    def __init__(self, verdicts: list[bool], headers: frozenset[str] | None = None) -> None:
+        self.verdicts = verdicts
+        self.headers = headers
+        self.seen: list[tuple[bytes | None, bool]] = []
+
+    def __call__(self, record: Record) -> Record:
+        slim = self.verdicts[len(self.seen) % len(self.verdicts)]
+        response = record.response
+        self.seen.append((None, False) if response is None else (response.body, response.truncated))
+        return record.slimmed(self.headers) if slim else record
+
+
+@given(
+    st.lists(entries(), min_size=1, max_size=4),
+    st.sampled_from([*LAYOUTS, "indent 2", "crlf", *JOINED]),
+    st.sampled_from([40, 3000, 1_000_000]),
+    st.lists(st.booleans(), min_size=1, max_size=4),
+    st.sampled_from([None, frozenset({"accept"})]),
+    st.booleans(),
+)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_lighten_while_reading_gives_the_full_records_lightened(
+    items: list[dict[str, Any]],
+    style: str,
+    cap: int,
+    verdicts: list[bool],
+    kept_headers: frozenset[str] | None,
+    keep_static: bool,
+) -> None:
+    data = layout({"log": {"version": "1.2", "entries": items}}, style)
+    options: dict[str, Any] = {"body_cap": cap, "keep_static": keep_static}
+    after = Slimming(verdicts, kept_headers)
+    want = [after(record) for record in read_har(data, **options)]
+    during = Slimming(verdicts, kept_headers)
+    found = list(read_har(data, lighten=during, **options))
+    assert [record_to_dict(r) for r in found] == [record_to_dict(r) for r in want]
+    # given before its body is read, each record says whether it has one
+    assert during.seen == [(None, truncated or body is not None) for body, truncated in after.seen]
+
+
+@pytest.mark.parametrize("minified", [False, True])
+def test_lightener_while_reading_a_console_session(minified: bool, tmp_path: Path) -> None:
+    """The filter's Lightener, given each record as it is read (as convert does), makes
+    the same records as when given the records read whole."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.make_har import write_har
+
+    path = tmp_path / "session.har"
+    write_har(path, 20 << 20, minified=minified)
+    whole = list(read_har_file(path))
+    after = Lightener(FilterOptions())
+    want = [record_to_dict(after(record)) for record in read_har_file(path)]
+    found = list(read_har_file(path, lighten=Lightener(FilterOptions())))
+    assert [record_to_dict(record) for record in found] == want
+    pairs = zip(whole, found, strict=True)
+    bodies = [(a.response.body, b.response.body) for a, b in pairs if a.response and b.response]
+    assert any(full is not None and light is None for full, light in bodies)  # some slimmed
+    assert any(light is not None and light == full for full, light in bodies)  # some kept
+
+
+def bad_escape_har(style: str, **request: Any) -> tuple[bytes, int, int]:
+    """A HAR whose one entry has a long response body with an invalid escape; (data, line
+    and col of the escape)."""
+    response = {"status": 200, "content": {"mimeType": "text/plain", "text": "x" * 5000 + "@"}}
+    data = har_of(api_entry({"method": "GET", **request}, response=response), style=style)
+    data = data.replace(b"@", b"\\q")
+    return data, *located(data, data.index(b"\\q"))
+
+
+def located(data: bytes, at: int) -> tuple[int, int]:
+    """The line and col of an ASCII byte."""
+    return data.count(b"\n", 0, at) + 1, at - data.rfind(b"\n", 0, at)
+
+
+@pytest.mark.parametrize("style", ["minified", "indent 2"])
+def test_a_body_lighten_drops_is_never_decoded(style: str) -> None:
+    data, line, col = bad_escape_har(style)
+    with pytest.raises(HarError) as error:
+        list(read_har(data, lighten=lambda record: record))
+    assert (error.value.message, error.value.line, error.value.col) == (
+        "Invalid \\escape",
+        line,
+        col,
+    )
+    (record,) = read_har(data, lighten=Slimming([True]))
+    assert record.response is not None
+    assert record.response.body is None and record.response.truncated
+
+
+@pytest.mark.parametrize("style", ["minified", "indent 2"])
+def test_an_error_before_the_body_is_the_one_reported(style: str) -> None:
+    """An entry with two errors, an invalid escape in a long cookie that no record needs
+    and one in its body: the error reported is the exact walk's, the first."""
+    data, _, _ = bad_escape_har(style, cookies=[{"name": "c", "value": "y" * 5000 + "^"}])
+    data = data.replace(b"^", b"\\u12")
+    with pytest.raises(HarError) as error:
+        list(read_har(data, lighten=lambda record: record))
+    at = data.index(b"\\u12") + 1  # json points at the u
+    assert (error.value.message, error.value.line, error.value.col) == (
+        "Invalid \\uXXXX escape",
+        *located(data, at),
+    )
+
+
+def test_a_quote_after_no_backslash_is_found_where_steps_meet(tmp_path: Path) -> None:
+    """A guessed string end is checked in steps over a mapped file: a quote at the start
+    of a step is escaped or not by the byte before it, in the step before."""
+    start = 1000
+    for before, escaped in ((b"\\", True), (b"x", False)):
+        data = bytearray(b"a" * (start + har._CHUNK + 100))
+        data[start + har._CHUNK - 1 : start + har._CHUNK + 1] = before + b'"'
+        path = tmp_path / "data"
+        path.write_bytes(bytes(data))
+        with open(path, "rb") as stream:
+            mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            scan = har._Scanner(mapped)
+            assert scan._all_escaped(start, len(data)) is escaped
+            assert har._Scanner(bytes(data))._all_escaped(start, len(data)) is escaped
+        finally:
+            mapped.close()
+
+
+@given(st.text(alphabet='"\\ax', max_size=40), st.integers(1, 5))
+@settings(max_examples=200, deadline=None)
+def test_all_escaped_is_every_quote_after_a_backslash(text: str, start: int) -> None:
+    data = ("." * 5 + text).encode()
+    want = all(data[at - 1 : at] == b"\\" for at in range(start, len(data)) if data[at] == 0x22)
+    assert har._Scanner(data)._all_escaped(start, len(data)) is want
 
 
 @given(json_values, st.sampled_from([*LAYOUTS, "indent 2", "crlf", *JOINED]))
