@@ -25,7 +25,9 @@ class Source:
     # Keep page loads and static assets (which readers otherwise leave out): for `show`.
     keep_static: bool = False
     # Applied to each record as it is read: a large capture's readers hand over only what
-    # later stages can use (see filters.Lightener), so memory follows what is kept.
+    # later stages can use (see filters.Lightener), so memory follows what is kept. The HAR
+    # reader calls it before decoding the response body: a record returned unchanged is
+    # then read whole, any other is taken as it is.
     lighten: Callable[[Record], Record] | None = None
 
     def head(self, size: int = 4096) -> bytes:
