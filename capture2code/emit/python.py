@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import base64
 import builtins
+import gc
 import json
 import keyword
 import os
+import pickle
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +52,14 @@ TIMEOUT_SECONDS = 60
 _CHUNK = 80
 # Nesting depth up to which a JSON body is written as a dict/list literal.
 _JSON_DEPTH = 20
+# Generated code is formatted in pieces of about this many characters (format_generated):
+# black takes the same time for the code in one piece or in many small ones.
+_BLACK_PIECE = 4 * 1024
+# From this much generated code on (black: about 75 ms), a second process formats half of
+# it: forking the converter (80 MB) and taking back the result costs about 5 ms.
+_PARALLEL_FROM = 16 * 1024
+# black's directives (fmt: off, fmt: on, fmt: skip, yapf: disable), in a comment
+_FMT_DIRECTIVE = re.compile(r"#.*(?:fmt|yapf):")
 # A larger body is one literal on one line: nobody reads it, and black needs seconds to
 # lay out the thousands of pieces of a dict or split string that size.
 _READABLE_BODY = 64 * 1024
@@ -938,6 +949,13 @@ def _body_argument(request: Request, names: _Names) -> str | None:
 
 
 def emit(plan: Plan) -> Emitted:
+    fixed, generated = script_blocks(plan)
+    return Emitted(_join([*fixed, format_generated(generated)]) + "\n")
+
+
+def script_blocks(plan: Plan) -> tuple[list[str], list[str]]:
+    """The script's top-level blocks: the fixed ones, written as black writes them, and the
+    ones made from the plan, for format_generated (one statement or comment a line)."""
     active = _active(plan)
     for number, step in enumerate(plan.steps, start=1):
         if step.skip is None:
@@ -995,8 +1013,33 @@ def emit(plan: Plan) -> Emitted:
         ),
         "\n".join(_summary(plan, names)),
     ]
-    formatted = _black(_join(generated) + "\n").strip()
-    return Emitted(_join([*fixed, formatted]) + "\n")
+    return fixed, generated
+
+
+def format_generated(
+    blocks: list[str], piece_size: int = _BLACK_PIECE, parallel_from: int = _PARALLEL_FROM
+) -> str:
+    """What black makes of `_join(blocks)` (stripped), byte for byte, in less time.
+
+    black formats each top-level statement by itself, and every line of a generated block is
+    one statement or a comment: the code is formatted in pieces of about `piece_size`
+    characters, cut before a statement, and the pieces joined with the text they were cut
+    at. From `parallel_from` characters on, a second process (fork) formats half of them.
+    """
+    source = _join(blocks)
+    if _FMT_DIRECTIVE.search(source):
+        # A comment can turn black off up to a later comment: only the whole code says where.
+        return _black(source)
+    pieces = _pieces(source, piece_size)
+    texts = [text for _, text in pieces]
+    # Only a process without threads is forked: a lock another thread holds would never be
+    # released in the child.
+    forkable = hasattr(os, "fork") and threading.active_count() == 1
+    if len(source) >= parallel_from and len(texts) > 1 and forkable:
+        formatted = _black_in_two(texts, _half(texts))
+    else:
+        formatted = _black_all(texts)
+    return "".join(glue + text for (glue, _), text in zip(pieces, formatted, strict=True))
 
 
 def _join(blocks: list[str]) -> str:
@@ -1011,7 +1054,90 @@ def _join(blocks: list[str]) -> str:
     return joined
 
 
+def _pieces(source: str, size: int) -> list[tuple[str, str]]:
+    """`source` cut into pieces of at least `size` characters, each with the line breaks
+    before it ("" for the first). A cut is between two top-level lines, never after a
+    comment: a comment stays with the statement it is about."""
+    pieces: list[tuple[str, str]] = []
+    glue, start, position, previous = "", 0, 0, ""
+    for line in source.split("\n"):
+        after_statement = _top_level(previous) and not previous.startswith("#")
+        if position - start >= size and _top_level(line) and after_statement:
+            end = start + len(source[start:position].rstrip("\n"))
+            pieces.append((glue, source[start:end]))
+            glue, start = source[end:position], position
+        previous = line or previous
+        position += len(line) + 1
+    pieces.append((glue, source[start:]))
+    return pieces
+
+
+def _top_level(line: str) -> bool:
+    return line[:1] not in ("", " ", "\t")
+
+
+def _half(texts: list[str]) -> int:
+    """Where to split `texts` in two parts of about the same length."""
+    total = sum(map(len, texts))
+    used = 0
+    for index, text in enumerate(texts):
+        used += len(text)
+        if 2 * used >= total:
+            return index + 1
+    return len(texts)
+
+
 def _black(source: str) -> str:
+    """`source` formatted by black (stripped)."""
     import black  # costs about 70 ms: only when a Python script is written
 
-    return black.format_str(source, mode=black.Mode(line_length=LINE_LENGTH))
+    return black.format_str(source + "\n", mode=black.Mode(line_length=LINE_LENGTH)).strip()
+
+
+def _black_all(texts: list[str]) -> list[str]:
+    """Each of `texts` formatted by black."""
+    # black's syntax tree is a graph of cycles: the collector, running again and again while
+    # black builds it, takes up to 40% of the time. Each piece's tree is collected once, when
+    # the piece is done, among the young objects only.
+    automatic = gc.isenabled()
+    gc.disable()
+    try:
+        formatted = []
+        for text in texts:
+            formatted.append(_black(text))
+            gc.collect(0)
+    finally:
+        if automatic:
+            gc.enable()
+    return formatted
+
+
+def _black_in_two(texts: list[str], half: int) -> list[str]:
+    """`_black_all(texts)`, its second part formatted in a forked process at the same time.
+    If that process fails, this one formats its part too (and shows the error)."""
+    reader, writer = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:  # at a limit of processes or memory
+        os.close(reader)
+        os.close(writer)
+        return _black_all(texts)
+    if child == 0:
+        status = 1
+        try:
+            os.close(reader)
+            with open(writer, "wb") as pipe:
+                pickle.dump(_black_all(texts[half:]), pipe)
+            status = 0
+        finally:
+            os._exit(status)  # nothing of the parent's (buffers, atexit) runs twice
+    os.close(writer)
+    with open(reader, "rb") as pipe:
+        try:
+            first = _black_all(texts[:half])
+            data = pipe.read()
+        finally:
+            pipe.close()  # a child still writing gets an error and ends
+            _, status = os.waitpid(child, 0)
+    second = pickle.loads(data) if status == 0 else _black_all(texts[half:])
+    return first + second

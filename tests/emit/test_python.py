@@ -13,18 +13,20 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import black
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from capture2code.emit import EmitError
-from capture2code.emit.python import emit, python_literal
-from capture2code.plan import EnvVar, Plan, Step
+from capture2code.emit.python import _join, emit, format_generated, python_literal, script_blocks
+from capture2code.plan import EnvVar, Param, Plan, Step
 from capture2code.record import FormPart, Multipart, Record, Request
 from capture2code.template import Text, Var
+from tests.emit.test_python_provision import provisioning_plans
 from tests.recorder import Received, Recorder
 from tests.runners.python import run
 
@@ -973,3 +975,73 @@ def test_any_plan_shape_formats_and_compiles(requests, header, env):
     text = emit(plan).text
     compile(text, "script.py", "exec")
     assert black.format_str(text, mode=black.Mode(line_length=100)) == text
+
+
+# --- black in pieces and processes --------------------------------------------------------
+
+# Step titles with black's directives: a comment that turns formatting off reaches further
+# than a piece.
+titles = st.one_of(
+    shape_texts,
+    st.sampled_from(
+        ["x # fmt: off", "# fmt: on", "y # fmt: skip", "z; fmt: off", "# yapf: disable"]
+    ),
+)
+
+
+@st.composite
+def large_plans(draw: st.DrawFn) -> Plan:
+    """A provisioning plan with many options, then many steps of any shape, some skipped."""
+    base = draw(provisioning_plans())
+    extra = [
+        Param(f"EXTRA_{n}", f"--extra-{n}", draw(shape_texts), draw(shape_texts))
+        for n in range(draw(st.integers(0, 20)))
+    ]
+    steps = [
+        Step(Record(request), draw(titles), skip=draw(st.none() | st.just("websocket")))
+        for request in draw(st.lists(shape_requests(), min_size=5, max_size=20))
+    ]
+    return Plan(
+        [*base.steps, *steps],
+        env=[EnvVar("BASE_URL", default="http://127.0.0.1:1")],
+        header=base.header,
+        params=[*base.params, *extra],
+        mode="provision",
+    )
+
+
+def whole_by_black(generated: list[str]) -> str:
+    """How the script's generated part was formatted before: black on all of it at once."""
+    return black.format_str(_join(generated) + "\n", mode=black.Mode(line_length=100)).strip()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(large_plans(), st.integers(0, 3000))
+def test_black_in_pieces_and_two_processes_is_black_on_the_whole(plan, piece_size):
+    assert threading.active_count() == 1  # else no second process is started
+    try:
+        fixed, generated = script_blocks(plan)
+    except EmitError:  # a name both extracted and read from the environment
+        assume(False)
+    whole = whole_by_black(generated)
+    assert format_generated(generated, piece_size, parallel_from=10**9) == whole
+    assert format_generated(generated, piece_size, parallel_from=0) == whole
+    assert emit(plan).text == _join([*fixed, whole]) + "\n"
+
+
+def test_large_script_is_black_on_the_whole():
+    """The defaults (pieces, a second process) on a script of 300 steps and 100 options."""
+    requests = [
+        Request(
+            "POST" if n % 3 else "GET",
+            at(f"/v1/items/{n}?page={n}&filter[name]=x"),
+            [("Authorization", Text.of("Bearer ", Var("TOKEN"))), ("X-N", Text.of(str(n)))],
+            Text.of(json.dumps({"id": n, "tags": ["a"] * (n % 7)}).encode()) if n % 3 else None,
+        )
+        for n in range(300)
+    ]
+    params = [Param(f"P_{n}", f"--p-{n}", f"value {n}", f"option {n}") for n in range(100)]
+    plan = make_plan(None, *requests, params=params, mode="provision")
+    fixed, generated = script_blocks(plan)
+    assert len(_join(generated)) > 64 * 1024  # many pieces, two processes
+    assert emit(plan).text == _join([*fixed, whole_by_black(generated)]) + "\n"
