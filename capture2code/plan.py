@@ -7,12 +7,13 @@ and return text; they never see the raw input.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from capture2code.record import Record, record_vars
-from capture2code.template import Text, Var
+from capture2code.template import VAR_NAME, Text, Var
 
 Mode = Literal["faithful", "provision"]
 # A JSON path into a response body: object keys and list indexes.
@@ -27,6 +28,20 @@ DERIVATIONS: dict[str, str] = {
 }
 
 _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def path_text(path: JsonPath) -> str:
+    """A JSON path as a reader writes it, for comments and messages: `status.clusterName`,
+    `data[0].id`, `["a b"]` ("" for the whole response)."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif VAR_NAME.fullmatch(key):
+            text += f".{key}" if text else key
+        else:
+            text += f"[{json.dumps(key)}]"
+    return text
 
 
 @dataclass(frozen=True)

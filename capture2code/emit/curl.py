@@ -47,6 +47,7 @@ from capture2code.plan import (
     SavedSecret,
     Step,
 )
+from capture2code.plan import path_text as plan_path_text
 from capture2code.record import FormPart, Multipart, Request, record_vars
 from capture2code.template import VAR_NAME, Text, Var
 
@@ -719,16 +720,8 @@ def jq_filter(path: JsonPath) -> str:
 
 
 def path_text(path: JsonPath) -> str:
-    """A JSON path as a reader writes it: status.clusterName, data[0].id."""
-    text = ""
-    for key in path:
-        if isinstance(key, int):
-            text += f"[{key}]"
-        elif key.isidentifier():
-            text += f".{key}" if text else key
-        else:
-            text += f"[{json.dumps(key)}]"
-    return text or "(the whole response)"
+    """plan.path_text, naming an empty path too."""
+    return plan_path_text(path) or "(the whole response)"
 
 
 def _field_line(path: JsonPath, where: str) -> str:

@@ -25,7 +25,6 @@ a .http file; each was checked against the real httpyac and the loopback recorde
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterable
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from capture2code.emit import EmitError, Emitted
 from capture2code.emit.envfile import HTTP_CLIENT_ENVIRONMENT
-from capture2code.plan import DERIVATIONS, Param, Plan, Step
+from capture2code.plan import DERIVATIONS, Param, Plan, Step, path_text
 from capture2code.record import FormPart, Multipart, Request, record_vars
 from capture2code.template import VAR_NAME, Piece, Text, Var
 
@@ -886,19 +885,6 @@ def _step(plan: Plan, number: int, step: Step, collector: _Collector, last: bool
     return lines
 
 
-def readable_path(path: tuple[str | int, ...]) -> str:
-    """A JSON path as a reader writes it: `status.clusterName`, `data[0].id`, `a["b c"]`."""
-    out = ""
-    for key in path:
-        if isinstance(key, int):
-            out += f"[{key}]"
-        elif VAR_NAME.fullmatch(key):
-            out += f".{key}" if out else key
-        else:
-            out += f"[{json.dumps(key)}]"
-    return out
-
-
 def _comment_text(text: Text) -> str:
     return "".join("{" + p.name + "}" if isinstance(p, Var) else _as_str(p) for p in text)
 
@@ -907,15 +893,13 @@ def _step_facts(step: Step) -> list[str]:
     """What the step's comment says besides its title: values it sets, waits, files, objects."""
     facts = []
     for extraction in step.extracts:
-        source = (
-            f"header {extraction.header}" if extraction.header else readable_path(extraction.path)
-        )
+        source = f"header {extraction.header}" if extraction.header else path_text(extraction.path)
         derived = f", {DERIVATIONS[extraction.derive]}" if extraction.derive else ""
         note = f": {extraction.note}" if extraction.note else ""
         facts.append(f"sets {extraction.var}{note} (from {source}{derived})")
     if step.wait is not None:
         facts.append(
-            f"waits until the response has {readable_path(step.wait.path)}"
+            f"waits until the response has {path_text(step.wait.path)}"
             " (WAIT_TIMEOUT, WAIT_INTERVAL)"
         )
     for saved in step.saves:
@@ -940,13 +924,13 @@ def _response_script(number: int, step: Step) -> list[str]:
     ]
     if step.wait is not None:
         path = step.wait.path
-        ready = f"{number}, step, {_js_path(path)}, {js_string(readable_path(path))}"
+        ready = f"{number}, step, {_js_path(path)}, {js_string(path_text(path))}"
         lines += [f"if (!capture2code.ready(response, {ready})) {{", "  return;", "}"]
     for extraction in step.extracts:
         args = [
             js_string(extraction.var),
             _js_path(extraction.path),
-            js_string(readable_path(extraction.path)),
+            js_string(path_text(extraction.path)),
             "null" if extraction.header is None else js_string(extraction.header),
             "null" if extraction.derive is None else js_string(extraction.derive),
         ]
@@ -954,7 +938,7 @@ def _response_script(number: int, step: Step) -> list[str]:
     for saved in step.saves:
         args = [
             _js_path(saved.path),
-            js_string(readable_path(saved.path)),
+            js_string(path_text(saved.path)),
             js_string(saved.filename),
             js_string(saved.description),
         ]

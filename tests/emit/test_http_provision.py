@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capture2code.emit import EmitError, Emitted
-from capture2code.emit.http import emit, readable_path
+from capture2code.emit.http import emit
 from capture2code.plan import (
     Created,
     EnvVar,
@@ -29,6 +29,7 @@ from capture2code.plan import (
     SavedSecret,
     Step,
     Wait,
+    path_text,
 )
 from capture2code.record import FormPart, Multipart, Record, Request
 from capture2code.template import Text, Var
@@ -213,10 +214,10 @@ def test_null_counts_as_missing(recorder: Recorder) -> None:
     assert result.returncode != 0 and b"has no field id" in result.stderr
 
 
-def test_readable_paths() -> None:
-    assert readable_path(("status", "clusterName")) == "status.clusterName"
-    assert readable_path(("data", 0, "id")) == "data[0].id"
-    assert readable_path(("a b", 1)) == '["a b"][1]'
+def test_path_text() -> None:
+    assert path_text(("status", "clusterName")) == "status.clusterName"
+    assert path_text(("data", 0, "id")) == "data[0].id"
+    assert path_text(("a b", 1)) == '["a b"][1]'
 
 
 # Server-issued values that a careless script would execute or misparse.

@@ -128,7 +128,7 @@ def path_text(path):
     for key in path:
         if isinstance(key, int):
             text += f"[{key}]"
-        elif key.isidentifier():
+        elif key.isidentifier() and key.isascii():
             text += f".{key}" if text else key
         else:
             text += f"[{json.dumps(key)}]"
