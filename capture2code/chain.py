@@ -73,7 +73,7 @@ from json.decoder import scanstring
 from typing import Any
 from urllib.parse import quote
 
-from capture2code.plan import Extraction, JsonPath, Wait
+from capture2code.plan import Extraction, JsonPath, Wait, unique_name
 from capture2code.record import FormPart, Multipart, Record, Request
 from capture2code.template import Piece, Text, Var
 
@@ -528,14 +528,6 @@ def _unprefixed(words: list[str], prefix: list[str]) -> list[str]:
     cluster is CLUSTER_NAME, X-Job-Token of a job JOB_TOKEN)."""
     words = words[1:] if words[:1] == ["X"] and len(words) > 1 else words
     return words[len(prefix) :] if words[: len(prefix)] == prefix else words
-
-
-def _unique(name: str, used: set[str]) -> str:
-    unique, number = name, 2
-    while unique in used:
-        unique, number = f"{name}_{number}", number + 1
-    used.add(unique)
-    return unique
 
 
 # --- schemas ----------------------------------------------------------------------------
@@ -1155,7 +1147,8 @@ def chain(
         for use in sorted((u for _, uses in found for u in uses), key=lambda u: u.start):
             candidate = use.candidate
             if candidate not in names:
-                names[candidate] = _unique(_base_name(candidate, use.consumer_key), used_names)
+                names[candidate] = unique_name(_base_name(candidate, use.consumer_key), used_names)
+                used_names.add(names[candidate])
                 producer = candidate.site.index
                 extraction = _extraction_of(records, candidate, names[candidate])
                 result.extracts.setdefault(producer, []).append(extraction)

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from capture2code.plan import JsonPath, Param
+from capture2code.plan import JsonPath, Param, unique_name
 from capture2code.record import FormPart, Multipart, Record, request_target
 from capture2code.template import Text, Var
 
@@ -155,7 +155,7 @@ def find_params(records: list[Record], *, taken: set[str]) -> Parameters:
     for _, value, base, description in sorted(candidates, key=lambda c: len(c[1])):
         if value in chosen or any(_pattern(v).search(value) for v in chosen):
             continue
-        name = _unique(base, taken | {p.name for p in chosen.values()})
+        name = unique_name(base, taken | {p.name for p in chosen.values()})
         option = "--" + name.lower().replace("_", "-")
         chosen[value] = Param(name, option, value, description)
     order = {value: number for number, (_, value, *_) in reversed(list(enumerate(candidates)))}
@@ -172,13 +172,6 @@ def apply_params(records: list[Record], params: list[Param]) -> list[Record]:
     requests: values already replaced by other Vars (an id the server made from a name)
     stay what they are."""
     return [_substitute(record, params) for record in records]
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}_{number}", number + 1
-    return name
 
 
 def _replace_text(text: Text, params: list[Param]) -> Text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +29,14 @@ DERIVATIONS: dict[str, str] = {
 }
 
 _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def unique_name(base: str, taken: Collection[str]) -> str:
+    """`base`, or `base_2`, `base_3` … : the first not in `taken`."""
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}_{number}", number + 1
+    return name
 
 
 def path_text(path: JsonPath) -> str:

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from capture2code.filters import Decision, FilterOptions, classify
-from capture2code.params import apply_params, constant_case, find_params, readable
+from capture2code.params import (
+    apply_params,
+    constant_case,
+    find_params,
+    readable,
+    type_word,
+)
 from capture2code.plan import (
     Created,
     EnvVar,
@@ -32,6 +38,7 @@ from capture2code.plan import (
     Param,
     SavedSecret,
     Wait,
+    unique_name,
 )
 from capture2code.record import Record, record_vars, request_target
 from capture2code.session import provision_auth
@@ -260,8 +267,6 @@ def _describe_creations(
     taken: set[str],
 ) -> None:
     """What each step creates, with the variable holding its id."""
-    from capture2code.params import type_word
-
     for index, (record, extra) in enumerate(zip(records, extras, strict=True)):
         request = record.request
         if (
@@ -276,7 +281,7 @@ def _describe_creations(
         word = type_word(record) or "object"
         id_var = next((e.var for e in extra.extracts if e.path == ("id",) and not e.derive), None)
         if id_var is None:
-            id_var = _unique(f"{constant_case(word)}_ID", taken)
+            id_var = unique_name(f"{constant_case(word)}_ID", taken)
             taken.add(id_var)
             extra.extracts.append(Extraction(id_var, ("id",), note=f"id of the {readable(word)}"))
         name = names.get(index, (word, None))[1]
@@ -289,10 +294,3 @@ def _prune_extractions(records: list[Record], extras: list[StepExtras]) -> None:
     for extra in extras:
         summary = extra.creates.id_var if extra.creates else None
         extra.extracts = [e for e in extra.extracts if e.var in used or e.var == summary]
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}_{number}", number + 1
-    return name
