@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from capture2code.plan import EnvVar, Extraction
-from capture2code.record import Record, Request
+from capture2code.record import Record, Request, request_target
 from capture2code.template import Text, Var
 
 # Headers only a browser sends; none of them changes what an API does.
@@ -101,15 +101,6 @@ class SessionRewrite:
     described: dict[str, str] = field(default_factory=dict)
 
 
-def _target(url: Text) -> str:
-    """Path and query of a URL whose origin is literal ('' when it is not)."""
-    first = url.pieces[0] if url.pieces else ""
-    if not isinstance(first, str) or "://" not in first:
-        return ""
-    rest = first.split("://", 1)[1]
-    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
-
-
 def cookies(value: Text) -> list[tuple[str, Text]]:
     """The `name=value` pairs of a Cookie header whose Vars sit inside values."""
     pairs: list[tuple[str, list[str | bytes | Var]]] = []
@@ -131,7 +122,7 @@ def _scheme_of(records: list[Record]) -> SessionScheme | None:
     for scheme in SESSION_SCHEMES:
         for record in records:
             request = record.request
-            if scheme.login.match(_target(request.url)):
+            if scheme.login.match(request_target(record)):
                 return scheme
             if request.header(scheme.csrf_header) is not None:
                 return scheme
@@ -176,7 +167,7 @@ def provision_auth(
     for index, record in enumerate(records):
         request = record.request
         headers = [(k, v) for k, v in request.headers if not _browser_only(k, v)]
-        target = _target(request.url)
+        target = request_target(record)
         if scheme is not None and scheme.login.match(target):
             if not keep_login:
                 out.dropped[index] = (
