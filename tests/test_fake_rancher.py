@@ -650,7 +650,7 @@ def test_rke2_sample_holds_the_flow_the_issue_asks_for() -> None:
 
 def test_sample_tool_drives_the_same_flow_again_without_errors() -> None:
     spec = importlib.util.spec_from_file_location(
-        "make_rke2_sample", ROOT / "tools/make_rke2_sample.py"
+        "make_rke2_sample", ROOT / "tests/make_rke2_sample.py"
     )
     assert spec and spec.loader
     tool = importlib.util.module_from_spec(spec)

@@ -1,6 +1,6 @@
 """Write samples/rancher/c_rke2_digitalocean_session.har: an RKE2-on-DigitalOcean session.
 
-    python3 tools/make_rke2_sample.py [-o PATH]
+    python3 tests/make_rke2_sample.py [-o PATH]
 
 Starts the fake Rancher of tests/fake_rancher.py and drives the provisioning-v2 flow against
 it the way the Rancher dashboard does from Chrome (session cookie, CSRF cookie and header,
@@ -591,7 +591,7 @@ def capture() -> JSONObj:
             "pages": browser.pages,
             "entries": browser.entries,
             "comment": (
-                "SYNTHETIC capture for capture2code tests, made by tools/make_rke2_sample.py "
+                "SYNTHETIC capture for capture2code tests, made by tests/make_rke2_sample.py "
                 "against tests/fake_rancher.py: Rancher v2.9 dashboard, RKE2 on DigitalOcean "
                 "(provisioning v2). Secret-like values contain CANARY (CSRF cookie is plain "
                 "hex). Not a real server."
