@@ -63,7 +63,6 @@ rebuilding them. Decisions, in the order `chain` applies them:
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator
@@ -73,8 +72,8 @@ from json.decoder import scanstring
 from typing import Any
 from urllib.parse import quote
 
-from capture2code.plan import Extraction, JsonPath, Wait, unique_name
-from capture2code.record import FormPart, Multipart, Record, Request
+from capture2code.plan import Extraction, JsonPath, Wait, json_at, unique_name
+from capture2code.record import FormPart, Multipart, Record, Request, parse_json, response_json
 from capture2code.template import Piece, Text, Var
 
 # --- data tables ------------------------------------------------------------------------
@@ -459,31 +458,6 @@ def _skip(text: str, at: int) -> int:
     return _SPACE.match(text, at).end()  # type: ignore[union-attr]
 
 
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text, strict=False)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _at(data: Any, path: JsonPath) -> Any:
-    for step in path:
-        if isinstance(step, int) and isinstance(data, list) and step < len(data):
-            data = data[step]
-        elif isinstance(step, str) and isinstance(data, dict):
-            data = data.get(step)
-        else:
-            return None
-    return data
-
-
-def _response_json(record: Record) -> Any:
-    response = record.response
-    if response is None or not response.body:
-        return None
-    return _loads(response.body.decode("utf-8", "surrogateescape"))
-
-
 # --- names ------------------------------------------------------------------------------
 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]")
@@ -583,7 +557,7 @@ class _Schemas:
                 declared = self.fields[schema].get(step)
             else:
                 declared = wrapped.group(1) if wrapped else None
-            node = _at(node, (step,))
+            node = json_at(node, (step,))
             named = (declared or "").lower()
             schema = _own_schema(node, self) or (named if named in self.fields else None)
         return declared
@@ -759,7 +733,7 @@ def _create_of(index: int, record: Record) -> _Create | None:
     for rule in INFERRED_IDS:
         if rule.method == request.method and rule.path.fullmatch(path):
             return _Create(index, rule.type, _bounded(rule.shape), rule.field)
-    body = _loads(_Flat.of(request.body).text) if isinstance(request.body, Text) else None
+    body = parse_json(_Flat.of(request.body).text) if isinstance(request.body, Text) else None
     if not isinstance(body, dict):
         return None
     type_ = body.get("type")
@@ -767,7 +741,7 @@ def _create_of(index: int, record: Record) -> _Create | None:
         shape = rf"(?:[a-z0-9]+(?:-[a-z0-9]+)*:)?{_initials(type_)}-{_RANDOM}"
         return _Create(index, type_, _bounded(shape), ("id",))
     steve = _STEVE_CREATE.fullmatch(path)
-    prefix = _at(body, ("metadata", "generateName"))
+    prefix = json_at(body, ("metadata", "generateName"))
     if steve and isinstance(prefix, str) and len(prefix) >= 2 and _MARK not in prefix:
         shape = re.escape(prefix) + "[a-z0-9]{5}"
         return _Create(index, _singular(steve.group(1)), _bounded(shape), ("metadata", "name"))
@@ -939,7 +913,7 @@ def _body_uses(context: _Context, flat: _Flat, index: int, record: Record) -> li
     uses = context.values_in(flat.text, index)
     if scalars is None:
         return uses
-    body = _loads(flat.text)
+    body = parse_json(flat.text)
     url = _Flat.of(record.request.url).text
     top = context.schemas.of_request(url)
     starts = [scalar.start for scalar in scalars]
@@ -1002,7 +976,7 @@ def _version_use(
     if key not in VERSION_KEYS:
         return None
     field_path: JsonPath = ("metadata", key) if scalar.path[-2:-1] == ("metadata",) else (key,)
-    owner = _at(body, scalar.path[: -len(field_path)])
+    owner = json_at(body, scalar.path[: -len(field_path)])
     url = _url_path(_Flat.of(record.request.url).text)
     wanted = owner.get("id") if isinstance(owner, dict) else None
     for earlier in range(index - 1, -1, -1):
@@ -1013,7 +987,7 @@ def _version_use(
                 isinstance(links.get(k), str) and _url_path(links[k]) == url
                 for k in ("self", "update")
             )
-            version = _at(node, field_path)
+            version = json_at(node, field_path)
             if same and version is not None:
                 site = _Site(earlier, (*path, *field_path), None, _owner_type(node, ""), str(key))
                 return _Use(scalar.start, scalar.end, _Candidate(str(version), site))
@@ -1118,7 +1092,7 @@ def _wait_of(context: _Context, index: int, path: JsonPath) -> Wait | None:
     for earlier, record in enumerate(context.records[:index]):
         if record.request.method == request.method and _Flat.of(record.request.url).text == url:
             data = context.datas[earlier]
-            if data is not None and _at(data, path) in (None, "", [], {}):
+            if data is not None and json_at(data, path) in (None, "", [], {}):
                 return Wait(path)
     return None
 
@@ -1129,12 +1103,12 @@ def chain(
     """Server-made values in later requests replaced by Vars read from their producers."""
     blobs = [_blob(record.request) for record in records]
     inference = all(record.response is None for record in records)
-    datas = [_response_json(record) for record in records]
+    datas = [response_json(record) for record in records]
     table = _inferred_table(records, blobs) if inference else _response_table(records, datas, blobs)
     known = _Schemas()
     for record in schemas:
         if _SCHEMAS.search(_url_path(_Flat.of(record.request.url).text)):
-            known.add(_response_json(record))
+            known.add(response_json(record))
     for data in datas:
         known.add(data)
     context = _Context(records, datas, table, _Finder.of(table), known, blobs)

@@ -20,14 +20,19 @@ Decisions:
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from capture2code.plan import JsonPath, Param, unique_name
-from capture2code.record import FormPart, Multipart, Record, request_target
+from capture2code.plan import JsonPath, Param, json_at, unique_name
+from capture2code.record import (
+    FormPart,
+    Multipart,
+    Record,
+    parse_json,
+    request_target,
+    response_json,
+)
 from capture2code.template import Text, Var
 
 MIN_NAME = 3
@@ -56,7 +61,7 @@ class Parameters:
 
 def type_word(record: Record) -> str | None:
     """The type a create call makes, as Rancher spells it (`cloudCredential`, `cluster`)."""
-    response = _json(record.response.body if record.response else None)
+    response = response_json(record)
     if isinstance(response, dict):
         for key in ("baseType", "type", "kind"):
             value = response.get(key)
@@ -64,7 +69,7 @@ def type_word(record: Record) -> str | None:
                 return _last_word(value)
     body = record.request.body
     if isinstance(body, Text) and body.is_literal:
-        parsed = _json(body.literal_bytes())
+        parsed = parse_json(body.literal_bytes())
         if isinstance(parsed, dict) and isinstance(parsed.get("type"), str) and parsed["type"]:
             return _last_word(parsed["type"])
     path = _path(record)
@@ -90,23 +95,6 @@ def _path(record: Record) -> str:
     return request_target(record).split("?", 1)[0]
 
 
-def _json(data: bytes | None) -> Any:
-    if not data:
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
-def _field(value: Any, path: JsonPath) -> Any:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _significant(value: str) -> bool:
     return len(value.strip("-_.")) >= MIN_NAME and value not in STOP_NAMES
 
@@ -120,14 +108,14 @@ def _candidates(records: list[Record]) -> Iterator[tuple[int, str, str, str]]:
         body = request.body
         if not isinstance(body, Text):
             continue
-        parsed = _json(b"".join(p for p in body.pieces if isinstance(p, bytes)))
+        parsed = parse_json(b"".join(p for p in body.pieces if isinstance(p, bytes)))
         if not isinstance(parsed, dict):
-            parsed = _json(b"".join(p if isinstance(p, bytes) else b"x" for p in body.pieces))
+            parsed = parse_json(b"".join(p if isinstance(p, bytes) else b"x" for p in body.pieces))
         if not isinstance(parsed, dict):
             continue
         word = type_word(record) or "object"
         for path, suffix in NAME_FIELDS:
-            value = _field(parsed, path)
+            value = json_at(parsed, path)
             if isinstance(value, str) and _significant(value):
                 field_name = ".".join(str(p) for p in path)
                 yield (

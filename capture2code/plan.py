@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from capture2code.record import Record, record_vars
 from capture2code.template import VAR_NAME, Text, Var
@@ -37,6 +37,18 @@ def unique_name(base: str, taken: Collection[str]) -> str:
     while name in taken:
         name, number = f"{base}_{number}", number + 1
     return name
+
+
+def json_at(value: Any, path: JsonPath) -> Any:
+    """The value at `path` (keys of objects, indexes of lists), or None where there is none."""
+    for step in path:
+        if isinstance(step, int) and isinstance(value, list) and step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+    return value
 
 
 def path_text(path: JsonPath) -> str:

@@ -16,11 +16,9 @@ The stages run in this order, each a pure function over records:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from capture2code.filters import Decision, FilterOptions, classify
 from capture2code.params import (
@@ -38,9 +36,10 @@ from capture2code.plan import (
     Param,
     SavedSecret,
     Wait,
+    json_at,
     unique_name,
 )
-from capture2code.record import Record, record_vars, request_target
+from capture2code.record import Record, record_vars, request_target, response_json
 from capture2code.session import provision_auth
 from capture2code.template import Text
 
@@ -120,34 +119,13 @@ RETURNED_SECRETS: tuple[ReturnedSecret, ...] = (
 ACTION = re.compile(r"[?&]action=")
 
 
-def _response_json(record: Record) -> Any:
-    response = record.response
-    if response is None or not response.body:
-        return None
-    try:
-        return json.loads(response.body)
-    except ValueError:
-        return None
-
-
-def _has(value: Any, path: JsonPath) -> bool:
-    for key in path:
-        if isinstance(key, int):
-            if not isinstance(value, list) or len(value) <= key:
-                return False
-        elif not isinstance(value, dict) or key not in value:
-            return False
-        value = value[key]
-    return value is not None
-
-
 def _saves(record: Record) -> list[SavedSecret]:
     target = request_target(record)
     found = []
     for rule in RETURNED_SECRETS:
         if record.request.method != rule.method or not rule.target.search(target):
             continue
-        if record.response is not None and not _has(_response_json(record), rule.path):
+        if record.response is not None and json_at(response_json(record), rule.path) is None:
             continue
         found.append(SavedSecret(rule.path, rule.filename, rule.description))
     return found
@@ -275,7 +253,7 @@ def _describe_creations(
             or not _succeeded(record)
         ):
             continue
-        response = _response_json(record)
+        response = response_json(record)
         if record.response is not None and not (isinstance(response, dict) and "id" in response):
             continue
         word = type_word(record) or "object"

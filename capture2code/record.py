@@ -124,6 +124,27 @@ class Record:
         return Record(request, self.response, self.id, self.source, self.time, notes)
 
 
+def parse_json(data: str | bytes | None) -> Any:
+    """`data` as JSON, or None when it is empty or not JSON (any depth is fine)."""
+    if not data:
+        return None
+    import json  # only where a stage reads JSON: a conversion of curl text needs none
+
+    try:
+        return json.loads(data, strict=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def response_json(record: Record) -> Any:
+    """The record's response body as JSON, or None."""
+    response = record.response
+    if response is None:
+        return None
+    body = response.body
+    return parse_json(body.decode("utf-8", "surrogateescape") if body else None)
+
+
 def request_target(record: Record) -> str:
     """The path and query of a record's URL, {{NAME}} placeholders for Vars (the whole URL
     when it does not start with a literal scheme and authority)."""
