@@ -111,19 +111,26 @@ def _provision_options(
     include: str | None,
     exclude: str | None,
     all_requests: bool,
-    **switches: bool,
-) -> ProvisionOptions:
+    *,
+    no_chain: bool = False,
+    keep_login: bool = False,
+    keep_session_auth: bool = False,
+) -> ProvisionOptions | None:
+    """The provisioning options asked for; None when none was (the defaults), so that a
+    pasted command, which needs none, does not load the filter."""
+    include_pattern = _pattern("--include", include)
+    exclude_pattern = _pattern("--exclude", exclude)
+    switches = (all_requests, no_chain, keep_login, keep_session_auth)
+    if not (hosts or include or exclude or any(switches)):
+        return None
     from capture2code.filters import FilterOptions
     from capture2code.provision import ProvisionOptions
 
     return ProvisionOptions(
-        FilterOptions(
-            hosts=hosts,
-            include=_pattern("--include", include),
-            exclude=_pattern("--exclude", exclude),
-            all_requests=all_requests,
-        ),
-        **switches,
+        FilterOptions(hosts, include_pattern, exclude_pattern, all_requests),
+        chain=not no_chain,
+        keep_login=keep_login,
+        keep_session_auth=keep_session_auth,
     )
 
 
@@ -248,7 +255,7 @@ def convert(
                 include,
                 exclude,
                 all_requests,
-                chain=not no_chain,
+                no_chain=no_chain,
                 keep_login=keep_login,
                 keep_session_auth=keep_session_auth,
             ),

@@ -7,6 +7,7 @@ input and never writes files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -75,11 +76,20 @@ def captured_values(sources: list[Source]) -> dict[str, str]:
 def _lightened(
     sources: list[Source], options: ProvisionOptions | None, *, all_headers: bool = False
 ) -> list[Source]:
-    """The sources, read keeping only what provisioning may use (filters.Lightener)."""
-    from capture2code.filters import Lightener
-    from capture2code.provision import ProvisionOptions
+    """The sources, read keeping only what provisioning may use (filters.Lightener). The
+    filter is loaded when a reader first asks: curl text has no responses and never does,
+    so a pasted command does not pay for it."""
+    lightener: Callable[[Record], Record] | None = None
 
-    lighten = Lightener((options or ProvisionOptions()).filter, all_headers=all_headers)
+    def lighten(record: Record) -> Record:
+        nonlocal lightener
+        if lightener is None:
+            from capture2code.filters import FilterOptions, Lightener
+
+            rules = options.filter if options is not None else FilterOptions()
+            lightener = Lightener(rules, all_headers=all_headers)
+        return lightener(record)
+
     return [replace(source, lighten=lighten) for source in sources]
 
 
